@@ -1,0 +1,12 @@
+"""Figure 2 of the paper (section 5.2.1): MNIST: accuracy on the testing set up to epoch 1000, under our attack, maintained only up to epoch 50 (dotted line).
+
+    python -m experiments.figure2 --preset=quick --data_dir=../shared/data
+
+The settings are in experiments/figures.py, the presets in experiments/presets.py, the paper's claims
+checked at the end in experiments/claims.py.
+"""
+
+from experiments.figure import main_for
+
+if __name__ == "__main__":
+    main_for(2)

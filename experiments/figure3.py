@@ -1,0 +1,12 @@
+"""Figure 3 of the paper (section 5.2.1): CIFAR-10: accuracy on the testing set up to epoch 1000, under our attack (never stopped).
+
+    python -m experiments.figure3 --preset=quick --data_dir=../shared/data
+
+The settings are in experiments/figures.py, the presets in experiments/presets.py, the paper's claims
+checked at the end in experiments/claims.py.
+"""
+
+from experiments.figure import main_for
+
+if __name__ == "__main__":
+    main_for(3)

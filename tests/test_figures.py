@@ -1,0 +1,184 @@
+"""Figures 2 to 8: the settings against the paper, the claims' checks, and each figure end to end (micro)."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+from experiments import claims, figures, presets
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared")
+PAPER = os.path.join(SHARED, "paper", "000_422826e418d28424.txt")
+DATA = os.path.join(SHARED, "data")
+
+
+def curves(number, panel=0):
+    return {c.label: c for c in figures.get(number).panels[panel].curves}
+
+
+def workers(curve):
+    return (curve.honest, curve.byzantine)
+
+
+def test_figure2_and_7_mnist_attack_settings():
+    for number, suffix, attack in ((2, "", "lp"), (7, " (norm ∞)", "linf")):
+        panel = figures.get(number).panels[0]
+        c = curves(number)
+        assert (panel.dataset, panel.lr0, panel.lr_decay, panel.steps) == ("mnist", 1.0, 10000, 1000)
+        assert (panel.attack, panel.attack_stop) == (attack, 50)
+        assert workers(c["Krum" + suffix]) == workers(c["GeoMed" + suffix]) == (30, 27)
+        assert workers(c["Brute" + suffix]) == (6, 5)
+        average = [k for k in c if k.startswith("Average")][0]
+        assert workers(c[average]) == (30, 0) and not c[average].attacked
+        assert c["Brute" + suffix].batch_size == 256 and c["Krum" + suffix].batch_size == 83
+        norms = {dict(v.gar_options).get("norm", 2) for k, v in c.items() if not k.startswith("Average")}
+        assert norms == ({"inf"} if number == 7 else {2})
+
+
+def test_figure3_and_8_cifar_attack_settings():
+    for number, lr0, attack in ((3, 0.1, "lp"), (8, 0.5, "linf")):
+        panel = figures.get(number).panels[0]
+        c = curves(number)
+        assert (panel.dataset, panel.lr0, panel.lr_decay, panel.steps) == ("cifar10", lr0, 2000, 1000)
+        assert (panel.attack, panel.attack_stop) == (attack, None)
+        counts = sorted(workers(v) for v in c.values())
+        assert counts == [(6, 5), (21, 0), (21, 18), (21, 18)]
+        assert sorted(v.batch_size for v in c.values()) == [128, 128, 128, 256]
+
+
+def test_figure4_and_5_bulyan_settings():
+    fig4 = figures.get(4)
+    assert sorted(p.lr0 for p in fig4.panels) == [0.2, 1.0]
+    for panel in fig4.panels + figures.get(5).panels:
+        c = {v.label: v for v in panel.curves}
+        assert workers(c["Bulyan (A = Krum)"]) == workers(c["Krum"]) == workers(c["GeoMed"]) == (30, 9)
+        assert c["Bulyan (A = Krum)"].gar == "bulyan-krum"
+        assert panel.attack == "lp" and panel.attack_stop is None
+    assert all(p.steps == 500 and p.lr_decay == 10000 and p.curves[0].batch_size == 83 for p in fig4.panels)
+    fig5 = figures.get(5).panels[0]
+    assert (fig5.dataset, fig5.lr0, fig5.lr_decay, fig5.steps, fig5.curves[0].batch_size) == (
+        "cifar10", 0.25, 2000, 1000, 128)
+
+
+def test_figure6_cost_settings():
+    for panel in figures.get(6).panels:
+        assert panel.x == "batch_size" and panel.steps == 250 and panel.attack == "none"
+        for curve in panel.curves:
+            assert curve.n == 39 and not curve.attacked
+        assert {c.gar for c in panel.curves} == {"average", "bulyan-krum"}
+        assert [c for c in panel.curves if c.gar == "bulyan-krum"][0].byzantine == 9
+    mnist, cifar = figures.get(6).panels
+    assert 24 in mnist.batch_sizes and 36 in cifar.batch_sizes
+
+
+def _normalise(text):
+    """The paper's text with line breaks, hyphenation at line ends and case removed."""
+    return re.sub(r"\s+", " ", text).replace("– ", "–").replace("- ", "").lower()
+
+
+@pytest.mark.skipif(not os.path.exists(PAPER), reason="the paper's text is not next to the repository")
+def test_settings_and_claims_match_the_paper_text():
+    text = _normalise(open(PAPER, encoding="utf-8").read())
+    for sentence in (
+            "On MNIST, we use η0 = 1, rη = 10000, a batch size of 83 images (256 for Brute)",
+            "On CIFAR–10, we use η0 = 0.1, rη = 2000, a batch size of 128 images (256 for Brute)",
+            "On CIFAR–10, we use η0 = 0.5, rη = 2000, a batch size of 128 images (256 for Brute)",
+            "On MNIST, we use η0 = 1 (η0 = 0.2 for the upper graph), rη = 10000, and a mini–batch size of 83",
+            "On CIFAR–10, we use η0 = 0.25, rη = 2000, and a mini–batch size of 128 images",
+            "we use 30 non–Byzantines + 9 Byzantines workers",
+            "Krum/GeoMed 30 non–Byzantines + 27 Byzantines Brute 6 non–Byzantines + 5 Byzantines",
+            "Krum/GeoMed 21 non–Byzantines + 18 Byzantines Brute 6 non–Byzantines + 5 Byzantines",
+            "There are n = 39 workers and no adversary, but f is declared to 9",
+            "Accuracy on the testing set at epoch 250",
+            "The attack was maintained only up to epoch 50"):
+        assert _normalise(sentence) in text, sentence
+    for claim in claims.CLAIMS:
+        for part in claim.sentence.split("..."):
+            part = _normalise(part.replace("eta0", "η0").replace("-", "–")).strip(" .")
+            if part:
+                assert part in text, claim.sentence
+
+
+def metrics(final, steps=10):
+    accuracy = np.full(steps + 1, np.nan)
+    accuracy[0], accuracy[steps] = 0.1, final
+    return {"step": np.arange(steps + 1), "accuracy": accuracy}
+
+
+def test_claims_hold_and_fail_on_hand_made_results():
+    holds = claims.Results({("MNIST", "Average"): metrics(0.9), ("MNIST", "Krum"): metrics(0.3),
+                            ("MNIST", "GeoMed"): metrics(0.69), ("MNIST", "Brute"): metrics(0.86)})
+    rows, table = claims.evaluate(2, holds, "preset: test")
+    assert [verdict for _, _, verdict in rows] == ["holds", "holds"]
+    assert "Krum 30.0% (+60.0 pts below)" in table and "GeoMed 69.0% (+21.0 pts below)" in table
+    fails = claims.Results({("MNIST", "Average"): metrics(0.9), ("MNIST", "Krum"): metrics(0.3),
+                            ("MNIST", "GeoMed"): metrics(0.71), ("MNIST", "Brute"): metrics(0.84)})
+    assert [verdict for _, _, verdict in claims.evaluate(2, fails, "")[0]] == ["does not hold"] * 2
+    missing = claims.Results({("MNIST", "Average"): metrics(0.9)})
+    assert claims.evaluate(2, missing, "")[0][0][2] == "not measured"
+
+
+def test_krum_decrease_claim_bounds():
+    def verdict(krum):
+        results = claims.Results({("CIFAR-10", "Average"): metrics(0.6), ("CIFAR-10", "Krum"): metrics(krum),
+                                  ("CIFAR-10", "GeoMed"): metrics(0.1), ("CIFAR-10", "Brute"): metrics(0.58)})
+        return [v for _, _, v in claims.evaluate(3, results, "")[0]]
+
+    assert verdict(0.4) == ["holds"] * 3  # a 33% decrease
+    assert verdict(0.55)[1] == "does not hold"  # 8%
+    assert verdict(0.15)[1] == "does not hold"  # 75%
+
+
+def test_bulyan_cost_claim():
+    def results(gaps):
+        return claims.Results({("MNIST", label, b): metrics(0.9 - (gap if label == "Bulyan" else 0))
+                               for b, gap in gaps.items() for label in ("Average", "Bulyan")})
+
+    evaluate = claims.bulyan_cost("MNIST", 24)
+    assert evaluate(results({1: 0.3, 12: 0.1, 24: 0.04, 83: 0.01}))[1]
+    assert not evaluate(results({1: 0.3, 12: 0.1, 24: 0.08, 83: 0.01}))[1]
+    assert not evaluate(results({1: 0.0, 24: 0.01, 83: 0.02}))[1]
+
+
+def test_quick_preset_keeps_each_rule_minimum():
+    for number, figure in figures.FIGURES.items():
+        for panel in figure.panels:
+            for name in ("quick", "micro"):
+                preset = presets.get(name, panel.dataset)
+                for curve in panel.curves:
+                    scaled = preset.curve(curve)
+                    import aggregators
+                    assert scaled.n >= aggregators.get(scaled.gar).min_workers(scaled.byzantine)
+                    assert (scaled.byzantine > 0) == (curve.byzantine > 0)
+    mnist = presets.get("quick", "mnist")
+    krum = curves(2)["Krum"]
+    assert mnist.curve(krum) == krum  # MNIST quick keeps the paper's workers and batch
+
+
+def test_unknown_figure_and_preset():
+    with pytest.raises(ValueError, match="no Figure 9"):
+        figures.get(9)
+    with pytest.raises(ValueError, match="unknown preset 'fast'"):
+        presets.get("fast", "mnist")
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "mnist")) or
+                    not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data is absent")
+@pytest.mark.parametrize("number", sorted(figures.FIGURES))
+def test_figure_end_to_end_micro(number, tmp_path_factory):
+    from experiments.figure import run_figure
+
+    base = tmp_path_factory.getbasetemp()  # shared across figures: identical runs are reused
+    paths = run_figure(number, "micro", results_dir=str(base / "results"), out_dir=str(base / "figures"),
+                       data_dir=DATA)
+    png, pdf, table = paths
+    assert os.path.getsize(png) > 10_000 and os.path.getsize(pdf) > 1_000
+    text = open(table).read()
+    assert text.count("| ") >= len(claims.for_figure(number)) and "preset: micro" in text
+    assert "not measured" not in text
+    # re-plotting from disk trains nothing and gives the same table
+    again = run_figure(number, "micro", results_dir=str(base / "results"), out_dir=str(base / "replot"),
+                       data_dir=DATA, plot_only=True)
+    assert open(again[2]).read().split("| verdict |")[1] == text.split("| verdict |")[1].split("\nTraining")[0]
