@@ -1,0 +1,61 @@
+"""Checks an attack's keyword options against its defaults (one place for every attack).
+
+Options may arrive as Python values or as strings from the command line
+(`--attack_options budget=16`); each one is converted to the type of its default.
+"""
+
+import math
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def resolve(attack_name, options, defaults):
+    """Returns `defaults` updated with `options`, each value converted to its default's type.
+
+    A default of None means "computed by the attack unless given": a given value is a float.
+    Raises ValueError naming the attack and the option for an unknown option or a bad value.
+    """
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(f"attack {attack_name!r} has no option {unknown[0]!r}; "
+                         f"its options are: {', '.join(sorted(defaults)) or 'none'}")
+    resolved = dict(defaults)
+    for key, value in options.items():
+        resolved[key] = _convert(attack_name, key, value, defaults[key])
+    return resolved
+
+
+def _convert(attack_name, key, value, default):
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            number = float(value) if isinstance(value, str) else value
+            if isinstance(number, bool) or number != int(number):
+                raise ValueError
+            return int(number)
+        if default is None or isinstance(default, float):
+            number = float(value)
+            if math.isnan(number):
+                raise ValueError
+            return number
+        return value
+    except (TypeError, ValueError, OverflowError):
+        kind = "a boolean" if isinstance(default, bool) else (
+            "an integer" if isinstance(default, int) else "a number")
+        raise ValueError(f"attack {attack_name!r}: option {key!r} must be {kind}, "
+                         f"got {value!r}") from None
+
+
+def require(attack_name, condition, message):
+    """Raises ValueError(`attack <name>: <message>`) unless `condition`."""
+    if not condition:
+        raise ValueError(f"attack {attack_name!r}: {message}")
