@@ -1,0 +1,24 @@
+"""The paper's attack on l_p-norm based rules (section 3.2; appendix B for gamma_m = O(p-th root of d)).
+
+B(gamma) = mean(honest) + gamma * e_j for one coordinate j; all f Byzantine workers submit
+B(gamma_m), gamma_m from the bounded search of `attacks.shift` (the paper's "simple linear
+regression" replaced by doubling then bisection for selecting rules, a log-grid then a
+dichotomous refinement for the others; `budget` rule evaluations per step).
+"""
+
+from attacks import options as options_lib
+from attacks.registry import register
+from attacks.shift import shift_attack
+
+DEFAULTS = {"coordinate": 0, "budget": 16}
+
+
+@register("lp", "El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate")
+def lp(honest, context, **options):
+    """[f, d]: f copies of mean(honest) + gamma_m e_j. Logs "gamma" every step.
+
+    Options: coordinate (j, default 0; negative counts from the end, -1 the last parameter),
+    budget (rule evaluations per step, default 16, >= 3).
+    """
+    settings = options_lib.resolve("lp", options, DEFAULTS)
+    return shift_attack("lp", honest, context, settings["coordinate"], settings["budget"])
