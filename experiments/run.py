@@ -1,0 +1,96 @@
+"""One training run from flags (paper, section 5; defaults: the MNIST settings of section 5.2.1).
+
+    python -m experiments.run --dataset=mnist --gar=krum --n=57 --f=27 --steps=300 --data_dir=../shared/data
+
+Writes <results_dir>/<run_name>/ (config.json, metrics.csv, checkpoints/, tensorboard/); rerunning the same
+command resumes an interrupted run, or returns at once when it is finished. An impossible setting prints
+one line to stderr and exits with code 2 before any data is loaded.
+"""
+
+import sys
+
+import numpy as np
+from absl import app, flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("dataset", "mnist", "mnist | cifar10.")
+flags.DEFINE_string("gar", "average", "Aggregation rule (see aggregators.names()).")
+flags.DEFINE_multi_string("gar_options", [], "Rule option key=value (repeatable), e.g. norm=inf.")
+flags.DEFINE_integer("n", 30, "Workers in all, honest + Byzantine.")
+flags.DEFINE_integer("f", 0, "Byzantine workers, declared to the rule (the last f workers under an attack).")
+flags.DEFINE_integer("batch_size", 83, "Mini-batch size of each worker.")
+flags.DEFINE_float("lr0", 1.0, "Initial learning rate eta0.")
+flags.DEFINE_float("lr_decay", 10000.0, "Fading rate r_eta: eta(t) = eta0 * r_eta / (t + r_eta).")
+flags.DEFINE_integer("steps", 1000, "Training steps (the paper's epochs).")
+flags.DEFINE_integer("eval_every", 50, "Test accuracy every this many steps (and at steps 0 and the last).")
+flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint every this many steps (and at the last).")
+flags.DEFINE_string("attack", "none", "Attack of the f Byzantine workers (see attacks.names()).")
+flags.DEFINE_multi_string("attack_options", [], "Attack option key=value (repeatable).")
+flags.DEFINE_integer("attack_start", 0, "First step of the attack window [start, stop).")
+flags.DEFINE_integer("attack_stop", None, "End of the attack window (exclusive); unset: never stops.")
+flags.DEFINE_integer("seed", 1, "Seed of the initialisation, the mini-batches and the attack.")
+flags.DEFINE_string("results_dir", "results", "Runs go to <results_dir>/<run_name>/.")
+flags.DEFINE_string("run_name", None, "Folder name of the run; unset: derived from the settings.")
+flags.DEFINE_string("data_dir", None, "Folder holding mnist/ (the 4 IDX .gz files) and/or "
+                    "cifar10/cifar-10-batches-py/ (or -bin/): read offline. Unset: TFDS.")
+flags.DEFINE_string("tfds_dir", None, "TFDS's own data folder; unset: TFDS's default.")
+flags.DEFINE_enum("data_source", "auto", ["auto", "raw", "tfds"], "auto: the raw files in --data_dir when "
+                  "present, else TFDS (offline MNIST from --data_dir as its manual_dir).")
+flags.DEFINE_integer("eval_examples", None, "Evaluate on the first this many test images; unset: all.")
+
+
+def parse_options(pairs, flag):
+    """['key=value', ...] -> dict; values become int, float or str ('inf' stays the string 'inf')."""
+    options = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--{flag} takes key=value, got {pair!r}")
+        options[key] = _parse_value(text)
+    return options
+
+
+def _parse_value(text):
+    for convert in (int, float):
+        try:
+            value = convert(text)
+        except ValueError:
+            continue
+        if convert is float and text.strip().lower() in ("inf", "+inf", "infinity", "-inf", "nan"):
+            return text  # names such as norm=inf are the rules' and attacks' to read
+        return value
+    return text
+
+
+def config_from_flags():
+    import training
+
+    return training.RunConfig(
+        dataset=FLAGS.dataset, gar=FLAGS.gar, gar_options=parse_options(FLAGS.gar_options, "gar_options"),
+        n=FLAGS.n, f=FLAGS.f, batch_size=FLAGS.batch_size, lr0=FLAGS.lr0, lr_decay=FLAGS.lr_decay,
+        steps=FLAGS.steps, eval_every=FLAGS.eval_every, checkpoint_every=FLAGS.checkpoint_every,
+        attack=FLAGS.attack, attack_options=parse_options(FLAGS.attack_options, "attack_options"),
+        attack_start=FLAGS.attack_start, attack_stop=FLAGS.attack_stop, seed=FLAGS.seed,
+        results_dir=FLAGS.results_dir, run_name=FLAGS.run_name, data_dir=FLAGS.data_dir,
+        tfds_dir=FLAGS.tfds_dir, data_source=FLAGS.data_source, eval_examples=FLAGS.eval_examples)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    import training
+
+    try:
+        config = config_from_flags()
+        training.validate(config)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    run_dir = training.run(config)
+    metrics = training.read_metrics(run_dir)
+    accuracy = metrics["accuracy"][~np.isnan(metrics["accuracy"])]
+    print(f"{run_dir}: final test accuracy {accuracy[-1]:.2%} after {int(metrics['step'][-1])} steps")
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,152 @@
+"""Whole runs on a small synthetic dataset: files, resume, determinism, the attack window, NaN attacks."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import attacks
+import training
+from training import datasets, loop
+
+datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100))
+
+
+@attacks.register("test_constant", "tests only: every Byzantine gradient is `value`")
+def _constant_attack(honest, context, value=1.0):
+    context.log("value", tf.constant(value) + tf.cast(context.step, tf.float32))
+    return tf.fill([context.f, honest.shape[1]], tf.constant(value, honest.dtype))
+
+
+def _config(tmp_path, **changes):
+    settings = dict(dataset="synthetic", gar="average", n=3, f=0, batch_size=8, lr0=0.5, lr_decay=100,
+                    steps=6, eval_every=3, checkpoint_every=2, results_dir=str(tmp_path), seed=3)
+    settings.update(changes)
+    return training.RunConfig(**settings)
+
+
+def _same_metrics(a, b):
+    assert list(a) == list(b)
+    for column in a:
+        if column != "wall_time":
+            np.testing.assert_array_equal(a[column], b[column], err_msg=column)
+
+
+def test_run_writes_the_documented_files_and_learns(tmp_path):
+    run_dir = training.run(_config(tmp_path, steps=12, eval_every=4, lr0=0.2, run_name="learns"), progress=False)
+    assert run_dir == os.path.join(str(tmp_path), "learns")
+    for name in ("config.json", "metrics.csv", "checkpoints", "tensorboard"):
+        assert os.path.exists(os.path.join(run_dir, name))
+    with open(os.path.join(run_dir, "metrics.csv")) as file:
+        assert file.readline().strip() == "step,wall_time,lr,train_loss,accuracy,test_loss"
+    metrics = training.read_metrics(run_dir)
+    np.testing.assert_array_equal(metrics["step"], np.arange(13))
+    evaluated = np.flatnonzero(~np.isnan(metrics["accuracy"]))
+    np.testing.assert_array_equal(evaluated, [0, 4, 8, 12])
+    assert np.isnan(metrics["train_loss"][0]) and not np.isnan(metrics["train_loss"][1:]).any()
+    np.testing.assert_allclose(metrics["lr"][1:], 0.2 * 100 / (np.arange(12) + 100), rtol=1e-6)
+    assert metrics["accuracy"][-1] > 0.5 > metrics["accuracy"][0]  # the stripes are learnable
+    with open(os.path.join(run_dir, "config.json")) as file:
+        saved = json.load(file)
+    assert saved["finished"] and saved["d"] == 79510 and saved["n"] == 3
+    assert training.run(_config(tmp_path, steps=12, eval_every=4, lr0=0.2, run_name="learns")) == run_dir
+
+
+def test_same_seed_repeats_exactly_and_another_seed_differs(tmp_path):
+    a = training.read_metrics(training.run(_config(tmp_path, run_name="a"), progress=False))
+    b = training.read_metrics(training.run(_config(tmp_path, run_name="b"), progress=False))
+    c = training.read_metrics(training.run(_config(tmp_path, run_name="c", seed=4), progress=False))
+    _same_metrics(a, b)
+    assert not np.array_equal(a["train_loss"][1:], c["train_loss"][1:])
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_metrics(tmp_path, monkeypatch):
+    whole = training.read_metrics(training.run(_config(tmp_path, run_name="whole"), progress=False))
+    real = loop.make_train_step
+
+    def crashing(*args, **kwargs):  # the 5th step raises, as a kill would stop it
+        train_step, names = real(*args, **kwargs)
+        calls = []
+
+        def step():
+            calls.append(1)
+            if len(calls) == 5:
+                raise KeyboardInterrupt("simulated interrupt")
+            return train_step()
+
+        return step, names
+
+    monkeypatch.setattr(loop, "make_train_step", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        training.run(_config(tmp_path, run_name="resumed"), progress=False)
+    monkeypatch.setattr(loop, "make_train_step", real)
+    run_dir = os.path.join(str(tmp_path), "resumed")
+    with open(os.path.join(run_dir, "config.json")) as file:
+        assert not json.load(file)["finished"]
+    assert training.read_metrics(run_dir)["step"][-1] >= 4  # rows past the checkpoint at step 4 exist
+    _same_metrics(training.read_metrics(training.run(_config(tmp_path, run_name="resumed"), progress=False)),
+                  whole)
+
+
+def test_a_longer_run_under_the_same_name_continues(tmp_path):
+    whole = training.read_metrics(training.run(_config(tmp_path, run_name="long", steps=6), progress=False))
+    training.run(_config(tmp_path, run_name="grow", steps=3), progress=False)
+    _same_metrics(training.read_metrics(training.run(_config(tmp_path, run_name="grow", steps=6),
+                                                     progress=False)), whole)
+    with pytest.raises(ValueError, match="holds a run with lr0=0.5, not 0.1"):
+        training.run(_config(tmp_path, run_name="grow", steps=6, lr0=0.1), progress=False)
+
+
+def test_attack_window_replaces_the_last_f_only_while_active(tmp_path):
+    # A window that never opens: the Byzantine workers behave honestly throughout.
+    honest = training.read_metrics(training.run(_config(tmp_path, n=4, f=1, attack="test_constant",
+                                                        attack_start=100, attack_stop=101, run_name="honest"),
+                                                progress=False))
+    assert np.isnan(honest["value"]).all()
+    attacked = training.run(_config(tmp_path, n=4, f=1, attack="test_constant", attack_options={"value": 2.0},
+                                    attack_start=2, attack_stop=3, run_name="window"), progress=False)
+    with open(os.path.join(attacked, "metrics.csv")) as file:
+        assert file.readline().strip().endswith("test_loss,value")
+    attacked = training.read_metrics(attacked)
+    # Only the 3rd update (2 steps done) is attacked; `value` logs 2 + step there, NaN elsewhere.
+    np.testing.assert_array_equal(attacked["value"][1:], [np.nan, np.nan, 4.0, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(attacked["train_loss"][:4], honest["train_loss"][:4])
+    assert not np.array_equal(attacked["train_loss"][4:], honest["train_loss"][4:])
+
+
+def test_whole_run_attack_computes_only_the_honest_gradients(tmp_path):
+    from training.step import honest_workers
+    assert honest_workers(_config(tmp_path, n=4, f=1, attack="test_constant")) == 3
+    assert honest_workers(_config(tmp_path, n=4, f=1, attack="test_constant", attack_stop=3)) == 4
+    assert honest_workers(_config(tmp_path, n=4, f=1)) == 4  # "none": all n honest (Figure 6)
+    metrics = training.read_metrics(training.run(_config(tmp_path, n=4, f=1, attack="test_constant",
+                                                         steps=2, run_name="whole-attack"), progress=False))
+    np.testing.assert_array_equal(metrics["value"], [np.nan, 1.0, 2.0])
+
+
+def test_nan_attack_on_average_does_not_crash(tmp_path):
+    run_dir = training.run(_config(tmp_path, n=3, f=1, attack="nan", steps=3, run_name="nan"), progress=False)
+    with open(os.path.join(run_dir, "config.json")) as file:
+        assert json.load(file)["nonfinite_steps"] == 3
+    metrics = training.read_metrics(run_dir)
+    assert metrics["step"][-1] == 3 and 0 <= metrics["accuracy"][-1] <= 1
+
+
+def test_validate_names_the_value_and_the_rule():
+    with pytest.raises(ValueError, match="f must be <= n, got n=3, f=4"):
+        training.validate(training.RunConfig(dataset="synthetic", n=3, f=4))
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'"):
+        training.validate(training.RunConfig(dataset="imagenet"))
+    with pytest.raises(ValueError, match="unknown attack 'zzz'"):
+        training.validate(training.RunConfig(attack="zzz"))
+    with pytest.raises(ValueError, match="attack_stop must be >= attack_start"):
+        training.validate(training.RunConfig(attack_start=5, attack_stop=2))
+
+
+def test_derived_run_name_is_deterministic_and_setting_dependent(tmp_path):
+    a, b = _config(tmp_path), _config(tmp_path, results_dir="elsewhere", checkpoint_every=7)
+    assert training.derived_run_name(a) == training.derived_run_name(b)
+    assert training.derived_run_name(a).startswith("synthetic-average-n3-f0-none-")
+    assert training.derived_run_name(a) != training.derived_run_name(_config(tmp_path, seed=9))

@@ -1,0 +1,93 @@
+"""One run's settings (`RunConfig`, fields named like `experiments/run.py`'s flags) and their checks."""
+
+import dataclasses
+import hashlib
+import json
+
+# Settings that do not change the trajectory of a run: they are left out of its derived name and may
+# differ when a run is resumed.
+LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every")
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Defaults: the paper's MNIST settings (section 5.2.1: eta0 = 1, r_eta = 10000, batch 83)."""
+
+    dataset: str = "mnist"  # "mnist" | "cifar10" (or a dataset registered by tests)
+    gar: str = "average"
+    gar_options: dict = dataclasses.field(default_factory=dict)
+    n: int = 30  # workers in all, honest + Byzantine
+    f: int = 0  # Byzantine workers (declared to the rule; the last f workers when an attack runs)
+    batch_size: int = 83
+    lr0: float = 1.0
+    lr_decay: float = 10000.0  # the paper's r_eta
+    steps: int = 1000
+    eval_every: int = 50
+    checkpoint_every: int = 100
+    attack: str = "none"
+    attack_options: dict = dataclasses.field(default_factory=dict)
+    attack_start: int = 0  # the attack window is [attack_start, attack_stop) in steps done
+    attack_stop: int = None  # None: never stops
+    seed: int = 1
+    results_dir: str = "results"
+    run_name: str = None  # None: derived from the settings (`derived_run_name`)
+    data_dir: str = None
+    tfds_dir: str = None
+    data_source: str = "auto"  # "auto" | "raw" | "tfds" (see training.datasets)
+    l2: float = 1e-4
+    eval_examples: int = None  # None: the whole test set
+
+    def trajectory(self):
+        """The settings that determine the metrics (everything but `LOGISTICS`), as a dict."""
+        settings = dataclasses.asdict(self)
+        return {key: value for key, value in settings.items() if key not in LOGISTICS}
+
+    def resolved_run_name(self):
+        return self.run_name or derived_run_name(self)
+
+
+def derived_run_name(config):
+    """A readable, deterministic folder name: main settings plus a hash of every trajectory setting."""
+    digest = hashlib.sha1(json.dumps(config.trajectory(), sort_keys=True, default=str).encode()).hexdigest()
+    return f"{config.dataset}-{config.gar}-n{config.n}-f{config.f}-{config.attack}-{digest[:10]}"
+
+
+def validate(config):
+    """Raises ValueError, naming the value and the rule, when `config` cannot run. Loads no data."""
+    import aggregators
+    import attacks
+    from training import datasets
+
+    def check(holds, message):
+        if not holds:
+            raise ValueError(message)
+
+    check(config.dataset in datasets.names(),
+          f"unknown dataset {config.dataset!r}; known datasets: {', '.join(datasets.names())}")
+    check(config.gar in aggregators.names(),
+          f"unknown aggregation rule {config.gar!r}; known rules: {', '.join(aggregators.names())}")
+    attacks.get(config.attack)  # ValueError listing the known attacks
+    for name in ("n", "f", "batch_size", "steps", "eval_every", "checkpoint_every", "attack_start", "seed"):
+        value = getattr(config, name)
+        check(isinstance(value, int) and not isinstance(value, bool), f"{name} must be an integer, got {value!r}")
+    check(config.f >= 0, f"f must be >= 0, got f={config.f}")
+    check(config.f <= config.n, f"f must be <= n, got n={config.n}, f={config.f}")
+    minimum = aggregators.get(config.gar).min_workers(config.f)
+    check(config.n >= minimum, f"{config.gar} needs n >= {minimum} for f={config.f}, got n={config.n}")
+    check(config.n - config.f >= 1, f"at least one worker must be honest, got n={config.n}, f={config.f}")
+    check(config.batch_size >= 1, f"batch_size must be >= 1, got {config.batch_size}")
+    check(config.steps >= 1, f"steps must be >= 1, got {config.steps}")
+    check(config.eval_every >= 1, f"eval_every must be >= 1, got {config.eval_every}")
+    check(config.checkpoint_every >= 1, f"checkpoint_every must be >= 1, got {config.checkpoint_every}")
+    check(config.lr0 > 0, f"lr0 must be > 0, got {config.lr0}")
+    check(config.lr_decay > 0, f"lr_decay (r_eta) must be > 0, got {config.lr_decay}")
+    check(config.l2 >= 0, f"l2 must be >= 0, got {config.l2}")
+    check(config.attack_start >= 0, f"attack_start must be >= 0, got {config.attack_start}")
+    check(config.attack_stop is None or config.attack_stop >= config.attack_start,
+          f"attack_stop must be >= attack_start, got [{config.attack_start}, {config.attack_stop})")
+    check(config.eval_examples is None or config.eval_examples >= 1,
+          f"eval_examples must be None or >= 1, got {config.eval_examples}")
+    check(config.data_source in datasets.SOURCES,
+          f"data_source must be one of {', '.join(datasets.SOURCES)}, got {config.data_source!r}")
+    for name in ("gar_options", "attack_options"):
+        check(isinstance(getattr(config, name), dict), f"{name} must be a dict, got {getattr(config, name)!r}")

@@ -1,0 +1,140 @@
+"""`run(config)`: one training run, resumable, into `<results_dir>/<run_name>/`.
+
+The folder holds config.json (the settings, d, and "finished" once done), metrics.csv
+(`training.metrics`), checkpoints/ (`tf.train.CheckpointManager` of the flat parameters x and the step;
+the data and RNG need nothing else: they are stateless functions of (seed, step)) and tensorboard/.
+
+Calling `run` again with the same settings returns at once when the run is finished; otherwise it resumes
+from the latest checkpoint, drops the metrics rows past it and goes on, so the metrics equal those of an
+uninterrupted run (wall_time aside). A finished run can also be extended by asking for more steps under
+the same run_name (it then has an extra evaluation at its old last step). Seeded: Keras' and TF's seeds
+are set and op determinism is on, so a CPU run repeats exactly.
+"""
+
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+import models
+from training import datasets, flat, gradients, metrics, tensorboard
+from training.config import validate
+from training.evaluate import make_evaluate
+from training.step import make_train_step
+
+PROGRESS_SECONDS = 5.0
+
+
+def _read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as file:
+        return json.load(file)
+
+
+def _write_json(path, data):
+    with open(path + ".tmp", "w") as file:
+        json.dump(data, file, indent=2, sort_keys=True, default=str)
+    os.replace(path + ".tmp", path)
+
+
+def _check_same_run(saved, config, run_dir):
+    """The settings saved in `run_dir` must be those asked for (the step count may grow)."""
+    wanted = json.loads(json.dumps(config.trajectory(), default=str))
+    for key, value in wanted.items():
+        if key != "steps" and saved.get(key) != value:
+            raise ValueError(f"{run_dir} holds a run with {key}={saved.get(key)!r}, not {value!r}; "
+                             "choose another run_name")
+
+
+def run(config, progress=True):
+    """Trains (or resumes, or reuses) the run of `config`; returns the path of its folder."""
+    validate(config)
+    run_dir = os.path.join(config.results_dir, config.resolved_run_name())
+    config_path = os.path.join(run_dir, "config.json")
+    saved = _read_json(config_path)
+    if saved is not None:
+        _check_same_run(saved, config, run_dir)
+        if saved.get("finished") and saved.get("steps") == config.steps:
+            return run_dir
+    os.makedirs(run_dir, exist_ok=True)
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    dataset = datasets.load(config.dataset, config.data_dir, config.tfds_dir, config.data_source)
+    model = models.get(dataset.model)()
+    params = tf.Variable(flat.flatten(model.trainable_variables), name="params")
+    step = tf.Variable(0, dtype=tf.int64, name="step")
+    manager = tf.train.CheckpointManager(tf.train.Checkpoint(params=params, step=step),
+                                         os.path.join(run_dir, "checkpoints"), max_to_keep=2)
+    if manager.latest_checkpoint:
+        manager.checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+    start = int(step.numpy())
+    if start > config.steps:
+        raise ValueError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
+
+    d = int(params.shape[0])
+    method = gradients.DEFAULT_METHOD.get(dataset.model, "vmap_tape")
+    train_step, names = make_train_step(config, model, dataset, params, step, method)
+    evaluate = make_evaluate(model, dataset, params, config.eval_examples)
+    _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
+                              "finished": False})
+    log = metrics.MetricsFile(os.path.join(run_dir, "metrics.csv"), list(metrics.BASE_COLUMNS) + names,
+                              keep_until=start if start > 0 else None)
+    writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
+    elapsed = float(log.last_row["wall_time"]) if log.last_row else 0.0
+    session_start, last_print, nonfinite = time.time(), 0.0, 0
+
+    def report(done, accuracy=None):
+        nonlocal last_print
+        now = time.time()
+        if not progress or (now - last_print < PROGRESS_SECONDS and done < config.steps):
+            return
+        last_print = now
+        rate = (done - start) / max(now - session_start, 1e-9)
+        left = (config.steps - done) / rate if rate > 0 else float("nan")
+        shown = f"{accuracy:.2%}" if accuracy is not None else "-"
+        print(f"[{os.path.basename(run_dir)}] step {done}/{config.steps}  accuracy {shown}  "
+              f"{rate:.2f} steps/s  ETA {left:.0f}s", flush=True)
+
+    with writer.as_default():
+        if start == 0:
+            accuracy, test_loss = (float(v) for v in evaluate())
+            lr0 = float(config.lr0)
+            log.write({"step": 0, "wall_time": 0.0, "lr": lr0, "accuracy": accuracy, "test_loss": test_loss})
+            tensorboard.scalar("accuracy", accuracy, step=0)
+            tensorboard.scalar("test_loss", test_loss, step=0)
+            report(0, accuracy)
+        for done in range(start + 1, config.steps + 1):
+            out = {key: value.numpy() for key, value in train_step().items()}
+            row = {"step": done, "wall_time": elapsed + time.time() - session_start,
+                   "lr": out["lr"], "train_loss": out["train_loss"], **{k: out[k] for k in names}}
+            if not out["finite"]:
+                nonfinite += 1
+                if nonfinite == 1 or nonfinite % 100 == 0:
+                    logging.warning("step %d: the aggregated gradient is not finite (%d step(s) so far); "
+                                    "it is applied as it is", done, nonfinite)
+            accuracy = None
+            if done % config.eval_every == 0 or done == config.steps:
+                accuracy, row["test_loss"] = (float(v) for v in evaluate())
+                row["accuracy"] = accuracy
+                tensorboard.scalar("accuracy", accuracy, step=done)
+                tensorboard.scalar("test_loss", row["test_loss"], step=done)
+            for key in ["lr", "train_loss"] + names:
+                tensorboard.scalar(key, float(row[key]), step=done)
+            log.write(row)
+            if done % config.checkpoint_every == 0 or done == config.steps:
+                log.flush()
+                writer.flush()
+                manager.save(checkpoint_number=done)
+            report(done, accuracy)
+    log.close()
+    writer.close()
+    _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
+                              "finished": True, "nonfinite_steps": nonfinite})
+    return run_dir

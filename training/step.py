@@ -1,0 +1,108 @@
+"""One step of simulated distributed SGD (paper, section 2.1), as one `tf.function`.
+
+sample each honest worker's mini-batch -> per-worker gradients [h, d] -> the attack's f gradients
+-> the rule on all n -> x <- x - eta(t) * aggregated (section 5.1's fading rate).
+
+Workers: the last f of the n are Byzantine. With the "none" attack (`attack.honest`) or f = 0 all n
+workers are honest and the attack is never called (Figure 6). With an attack over the whole run
+(attack_start = 0, attack_stop = None) only the n - f honest gradients are computed. With a finite window
+all n are computed and the last f are replaced by the attack's output only while the window is active
+(`tf.cond`), so outside it the Byzantine workers behave honestly. The attack sees only the n - f honest
+gradients.
+
+A non-finite aggregated gradient (say `average` under a NaN attack) is applied as it is (the model then
+holds NaN: that is the rule's failure, which the metrics show); the step reports it as `finite = False`
+and the loop logs it.
+"""
+
+import math
+
+import tensorflow as tf
+
+import aggregators
+import attacks
+from training import flat, sampling
+from training.gradients import per_worker_gradients
+from training.schedule import learning_rate
+
+
+def is_attacked(config):
+    """Whether Byzantine gradients replace the last f workers' at some step."""
+    return config.f > 0 and not getattr(attacks.get(config.attack), "honest", False)
+
+
+def whole_run_attack(config):
+    return config.attack_start == 0 and config.attack_stop is None
+
+
+def honest_workers(config):
+    """How many workers compute real gradients each step (h above)."""
+    if is_attacked(config) and whole_run_attack(config):
+        return config.n - config.f
+    return config.n
+
+
+def logged_names(config, d):
+    """The names the attack reports through `context.log`, found by calling it on zeros in a scratch
+    graph (nothing runs). Empty without an attack."""
+    if not is_attacked(config):
+        return []
+    with tf.Graph().as_default():
+        context = attacks.AttackContext(config.n, config.f, config.gar, dict(config.gar_options),
+                                        tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32))
+        attacks.get(config.attack)(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
+        return list(context.logged)
+
+
+def make_train_step(config, model, dataset, params, step, method):
+    """The step function `() -> dict of scalar tensors` (lr, train_loss, finite, then the attack's
+    logged values, NaN outside the attack window). Updates `params` ([d] variable) and `step`."""
+    n, f = config.n, config.f
+    h = honest_workers(config)
+    d = int(params.shape[0])
+    shapes = [v.shape for v in model.trainable_variables]
+    attack = attacks.get(config.attack)
+    names = logged_names(config, d)
+    train_images = tf.convert_to_tensor(dataset.train_images)
+    train_labels = tf.convert_to_tensor(dataset.train_labels)
+    population = int(dataset.train_images.shape[0])
+    loss_workers = n if not is_attacked(config) else n - f  # train_loss: mean over the honest workers
+
+    @tf.function
+    def train_step():
+        t = step.read_value()
+        x = params.read_value()
+        lr = learning_rate(config.lr0, config.lr_decay, t)
+        indices = sampling.sample_indices(config.seed, t, h, config.batch_size, population)
+        images = dataset.normalise(tf.gather(train_images, indices))
+        labels = tf.gather(train_labels, indices)
+        gradients, losses = per_worker_gradients(model, flat.unflatten(x, shapes), images, labels,
+                                                 config.l2, method)
+        logged = []
+        if is_attacked(config):
+            honest = gradients[:n - f]
+
+            def with_attack():
+                context = attacks.AttackContext(n, f, config.gar, dict(config.gar_options), t, x,
+                                                sampling.attack_seed(config.seed, t))
+                byzantine = attack(honest, context, **config.attack_options)
+                byzantine = tf.ensure_shape(tf.cast(byzantine, gradients.dtype), [f, d])
+                return tf.concat([honest, byzantine], axis=0), [context.logged[k] for k in names]
+
+            def without_attack():
+                return gradients, [tf.constant(math.nan, tf.float32) for _ in names]
+
+            if whole_run_attack(config):
+                gradients, logged = with_attack()
+            else:
+                gradients, logged = tf.cond(attacks.active(t, config.attack_start, config.attack_stop),
+                                            with_attack, without_attack)
+        aggregated = aggregators.aggregate(config.gar, gradients, f, **config.gar_options)
+        params.assign_sub(lr * tf.cast(aggregated, params.dtype))
+        step.assign_add(1)
+        out = {"lr": lr, "train_loss": tf.reduce_mean(losses[:loss_workers]),
+               "finite": tf.reduce_all(tf.math.is_finite(aggregated))}
+        out.update(zip(names, logged))
+        return out
+
+    return train_step, names
