@@ -1,0 +1,105 @@
+"""Speed of the training engine (issue 4), ms per step, medians of interleaved repetitions.
+
+    python benchmarks/bench_training.py            # MNIST MLP, batch 83
+    python benchmarks/bench_training.py --cifar    # also the CIFAR-10 CNN, batch 128 (slow on CPU)
+
+(a) plain backprop of one loss on the union batch of the 30 honest workers: the floor;
+(b) our per-worker gradients [30, d] for the same 30 workers, for each method of training.gradients;
+(c) whole training steps (sampling, gradients, rule, update): Krum and Bulyan(Krum), no attack: all n
+    workers are honest then, so n gradients are computed. (c') the same with an attack over the whole
+    run (signflip, cheap), where only the n - f honest gradients are computed.
+Ratios are to (a), all measured in this one run. Data: synthetic images of the real shapes (the speed
+does not depend on the pixels).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras  # noqa: E402
+import models  # noqa: E402
+import training  # noqa: E402
+from training import datasets, flat, gradients  # noqa: E402
+from training.step import make_train_step  # noqa: E402
+
+
+def median_ms(functions, repeats):
+    """Interleaves the calls so that machine load hits every candidate alike."""
+    for function in functions.values():
+        function()  # trace and warm up
+    times = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * float(np.median(values)) for name, values in times.items()}
+
+
+def bench(dataset, batch, honest, steps_settings, repeats, methods):
+    keras.utils.set_random_seed(0)
+    model = models.get(dataset.model)()
+    values = [tf.convert_to_tensor(v) for v in model.trainable_variables]
+    d = sum(int(np.prod(v.shape)) for v in values)
+    rng = np.random.default_rng(0)
+    shape = dataset.train_images.shape[1:]
+    images = dataset.normalise(rng.integers(0, 256, (honest, batch) + shape).astype(np.uint8))
+    labels = tf.constant(rng.integers(0, 10, (honest, batch)).astype(np.int32))
+
+    def sync(result):
+        return result[0].numpy()
+
+    floor = tf.function(lambda: gradients.union_gradient(model, values, images, labels, 1e-4))
+    candidates = {"(a) union backprop": lambda: sync(floor())}
+    for method in methods:
+        fn = tf.function(lambda m=method: gradients.per_worker_gradients(model, values, images, labels, 1e-4, m))
+        candidates[f"(b) per-worker, {method}"] = lambda fn=fn: sync(fn())
+    for label, settings in steps_settings:
+        config = training.RunConfig(dataset=dataset.name, batch_size=batch, seed=1, **settings)
+        params = tf.Variable(flat.flatten(model.trainable_variables))
+        step = tf.Variable(0, dtype=tf.int64)
+        train_step, _ = make_train_step(config, model, dataset, params, step,
+                                        gradients.DEFAULT_METHOD[dataset.model])
+        candidates[label] = lambda s=train_step: s()["train_loss"].numpy()
+    results = median_ms(candidates, repeats)
+    base = results["(a) union backprop"]
+    print(f"\n{dataset.model}: d = {d:,}, batch {batch}, {honest} honest workers, {repeats} repetitions")
+    for name, ms in results.items():
+        print(f"  {name:<44} {ms:9.1f} ms   x{ms / base:.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cifar", action="store_true", help="also the CIFAR-10 CNN (seconds per step on CPU)")
+    parser.add_argument("--skip_mnist", action="store_true")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--cifar_repeats", type=int, default=3)
+    parser.add_argument("--methods", default=",".join(gradients.METHODS))
+    args = parser.parse_args()
+    methods = args.methods.split(",")
+    print(f"TensorFlow {tf.__version__}, devices: {[d.device_type for d in tf.config.list_logical_devices()]}")
+    if not args.skip_mnist:
+        mnist = datasets.synthetic(train=60000, test=100, name="mnist")
+        bench(mnist, 83, 30, [
+            ("(c) step krum n=57 f=27 (57 honest)", dict(gar="krum", n=57, f=27)),
+            ("(c) step bulyan-krum n=39 f=9 (39 honest)", dict(gar="bulyan-krum", n=39, f=9)),
+            ("(c') step krum n=57 f=27, signflip (30 h.)", dict(gar="krum", n=57, f=27, attack="signflip")),
+            ("(c') step bulyan-krum n=39 f=9, signflip", dict(gar="bulyan-krum", n=39, f=9, attack="signflip")),
+        ], args.repeats, methods)
+    if args.cifar:
+        cifar = datasets.synthetic(train=50000, test=100, shape=(32, 32, 3), model="cifar10_cnn", name="cifar10")
+        bench(cifar, 128, 30, [
+            ("(c) step krum n=39 f=18 (39 honest)", dict(gar="krum", n=39, f=18)),
+            ("(c) step bulyan-krum n=39 f=9 (39 honest)", dict(gar="bulyan-krum", n=39, f=9)),
+            ("(c') step bulyan-krum n=39 f=9, signflip", dict(gar="bulyan-krum", n=39, f=9, attack="signflip")),
+        ], args.cifar_repeats, methods)
+
+
+if __name__ == "__main__":
+    main()
