@@ -1,6 +1,48 @@
-"""Installs the toolkit; the native Bulyan op is built by `native/build.py` (see issue 3)."""
+"""Installs the toolkit and builds the native Bulyan op (issue 3).
 
-from setuptools import find_packages, setup
+The op is compiled by `native/build.py` with TensorFlow's compile and link flags, so TensorFlow must
+be importable while building: install with
+
+    pip install -e ".[test]"                          # the package and its dependencies
+    pip install --no-build-isolation --no-deps -e .   # again, now building the op against them
+
+(pip's default build isolation hides the installed TensorFlow from this script). A missing
+TensorFlow or compiler, or a failed compile, only prints a warning: the package still installs and
+Bulyan uses its pure-TF path. `python -m native.build` rebuilds the op in place.
+"""
+
+import importlib.util
+import os
+import sys
+
+from setuptools import Extension, find_packages, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class BuildNativeOp(build_ext):
+    """Builds the op with g++ through native/build.py instead of the Python extension machinery."""
+
+    def get_ext_filename(self, ext_name):
+        # A TensorFlow op library, not a Python extension module: a plain name, no ABI tag.
+        return os.path.join(*ext_name.split(".")) + ".so"
+
+    def build_extension(self, ext):
+        output = self.get_ext_fullpath(ext.name)
+        try:
+            spec = importlib.util.spec_from_file_location(
+                "_native_build", os.path.join(HERE, "native", "build.py"))
+            native_build = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(native_build)
+            native_build.build(output, verbose=True)
+        except Exception as error:  # never fail the install: the pure-TF path remains
+            message = (f"WARNING: the native Bulyan op was not built ({type(error).__name__}: "
+                       f"{error}). Bulyan will use its pure-TF path. To build the op, run "
+                       "`pip install --no-build-isolation --no-deps -e .` once TensorFlow is "
+                       "installed, or `python -m native.build`.")
+            print(message, file=sys.stderr)
+
 
 setup(
     name="bulyan-tf",
@@ -19,4 +61,11 @@ setup(
         "absl-py",
     ],
     extras_require={"test": ["pytest"]},
+    ext_modules=[Extension(
+        "native._closest_to_median_mean",
+        sources=["native/closest_to_median_mean.cc"],
+        depends=["native/closest_to_median_mean.h", "native/selection_network.h",
+                 "native/build.py"],
+    )],
+    cmdclass={"build_ext": BuildNativeOp},
 )

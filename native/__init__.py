@@ -1,7 +1,10 @@
-"""Native C++ op for Bulyan's coordinate-wise stage (issue 3). Placeholder until the op lands."""
+"""Native C++ TensorFlow op for Bulyan's coordinate-wise stage (issue 3; paper section 4).
 
+`native.load()` returns `closest_to_median_mean(picked [theta, d], beta) -> [d]` backed by the op, or
+None when the pure-TF path is to be used; BULYAN_NATIVE=0/1 forces either path (see native/loader.py).
+Build the library with `pip install --no-build-isolation --no-deps -e .` or `python -m native.build`.
+"""
 
-def load():
-    """The loaded op's Python function `closest_to_median_mean(picked [theta, d], beta) -> [d]`,
-    or None when the op is not available (the caller then uses the pure-TF path)."""
-    return None
+from native.loader import load
+
+__all__ = ["load"]

@@ -1,0 +1,153 @@
+"""Benchmark of Bulyan's coordinate-wise stage (issue 3): the native op, the pure-TF path, NumPy.
+
+For theta = 21, beta = 3 (Bulyan with n = 39, f = 9) at d = 79,510 (MNIST MLP) and 1,756,426
+(CIFAR-10 CNN), prints each implementation's time in ms (median of --repeat runs, the
+implementations interleaved so that they share the machine's load) and the op's ratio to one
+tf.reduce_mean(x, axis=0) over the same [theta, d] matrix (a memory-bound floor).
+Goal of the issue: the op >= 5x faster than the pure-TF path and within 4x of the floor.
+
+    python benchmarks/bench_native.py [--d 79510 1756426] [--repeat 9] [--crossover]
+
+--crossover also times the op's two algorithms ('network', 'quickselect') for a range of theta.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tensorflow as tf  # noqa: E402
+
+import native  # noqa: E402
+
+
+def numpy_closest_to_median_mean(picked, beta):
+    """NumPy version built on np.partition: only the positions m - beta + 1 .. m + beta - 1
+    around the lower median m are put in sorted place, then one value of each pair
+    (sorted[m - i], sorted[m + beta - i]) is kept: the closer one, the lower one on ties."""
+    picked = np.where(np.isnan(picked), np.inf, picked)
+    theta = picked.shape[0]
+    middle, reach = (theta - 1) // 2, beta - 1
+    first, last = max(0, middle - reach), min(theta - 1, middle + reach)
+    ordered = np.partition(picked, list(range(first, last + 1)), axis=0)
+    median = ordered[middle]
+    total = median.astype(np.float64)
+    for i in range(1, reach + 1):
+        below, above = middle - i, middle + reach + 1 - i
+        if below < 0 or above >= theta:
+            total += ordered[above if below < 0 else below]
+            continue
+        low, high = ordered[below], ordered[above]
+        with np.errstate(invalid="ignore"):
+            keep_low = np.where(low == median, 0, median - low) <= np.where(
+                high == median, 0, high - median)
+        total += np.where(keep_low, low, high)
+    return (total / beta).astype(picked.dtype)
+
+
+def pure_tf_path():
+    """aggregators.coordinatewise.closest_to_median_mean_tf, or a tf.sort version if missing."""
+    try:
+        from aggregators.coordinatewise import closest_to_median_mean_tf
+        return "aggregators.coordinatewise.closest_to_median_mean_tf", closest_to_median_mean_tf
+    except ImportError:
+        pass
+
+    def sort_based(picked, beta):
+        theta = picked.shape[0]
+        middle, reach = (theta - 1) // 2, beta - 1
+        ordered = tf.sort(tf.where(tf.math.is_nan(picked), tf.constant(np.inf, picked.dtype),
+                                   picked), axis=0)
+        median = ordered[middle]
+        total = median
+        for i in range(1, reach + 1):
+            below, above = middle - i, middle + reach + 1 - i
+            if below < 0 or above >= theta:
+                total += ordered[above if below < 0 else below]
+                continue
+            low, high = ordered[below], ordered[above]
+            total += tf.where(median - low <= high - median, low, high)
+        return total / beta
+
+    return "tf.sort-based stand-in (aggregators.coordinatewise missing)", sort_based
+
+
+def interleaved_medians(functions, argument, repeat):
+    """Median wall time in ms of each function(argument), after one warm-up call each, the
+    functions called in turn within each repetition."""
+    for function in functions.values():
+        np.asarray(function(argument))
+    times = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            np.asarray(function(argument))  # forces the result
+            times[name].append(1e3 * (time.perf_counter() - start))
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d", type=int, nargs="+", default=[79_510, 1_756_426])
+    parser.add_argument("--theta", type=int, default=21)
+    parser.add_argument("--beta", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--crossover", action="store_true",
+                        help="also time 'network' against 'quickselect' for several theta")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("BULYAN_NATIVE", "1")
+    op = native.load()
+    if op is None:
+        sys.exit("bench_native: BULYAN_NATIVE=0 disables the op; nothing to benchmark")
+    pure_tf_name, pure_tf = pure_tf_path()
+    theta, beta = args.theta, args.beta
+    print(f"theta={theta}, beta={beta}, float32, {os.cpu_count()} CPUs, "
+          f"median of {args.repeat} interleaved runs; floor = tf.reduce_mean(x, axis=0)")
+    print(f"pure-TF path: {pure_tf_name}")
+
+    functions = {
+        "op": tf.function(lambda x: op(x, beta)),
+        "pure-TF": tf.function(lambda x: pure_tf(x, beta)),
+        "floor": tf.function(lambda x: tf.reduce_mean(x, axis=0)),
+    }
+    header = (f"{'d':>10} | {'op ms':>8} | {'pure-TF ms':>10} | {'NumPy ms':>9} | "
+              f"{'floor ms':>8} | {'op/floor':>8} | {'pure-TF/op':>10}")
+    print(header)
+    print("-" * len(header))
+    rng = np.random.default_rng(0)
+    for d in args.d:
+        values = rng.standard_normal((theta, d)).astype(np.float32)
+        picked = tf.constant(values)
+        expected = numpy_closest_to_median_mean(values, beta)
+        for name, function in functions.items():
+            if name != "floor":
+                np.testing.assert_allclose(function(picked).numpy(), expected, rtol=1e-5,
+                                           atol=1e-6, err_msg=name)
+        timed = dict(functions, NumPy=lambda _: numpy_closest_to_median_mean(values, beta))
+        ms = interleaved_medians(timed, picked, args.repeat)
+        print(f"{d:>10,} | {ms['op']:>8.1f} | {ms['pure-TF']:>10.1f} | {ms['NumPy']:>9.1f} | "
+              f"{ms['floor']:>8.1f} | {ms['op'] / ms['floor']:>7.1f}x | "
+              f"{ms['pure-TF'] / ms['op']:>9.1f}x")
+
+    if args.crossover:
+        print("\nop algorithms, d=16,384, beta=3 and beta=theta//2: ms (quickselect/network)")
+        for theta_x in (5, 11, 21, 41, 64, 128, 256, 512, 1024):
+            x = tf.constant(rng.standard_normal((theta_x, 16_384)).astype(np.float32))
+            cells = []
+            for beta_x in (3, theta_x // 2):
+                beta_x = min(beta_x, theta_x)
+                ms = interleaved_medians({
+                    method: (lambda m, b: lambda y: op(y, b, m))(method, beta_x)
+                    for method in ("network", "quickselect")}, x, max(3, args.repeat // 3))
+                cells.append(f"beta={beta_x}: {ms['network']:.2f} vs {ms['quickselect']:.2f}"
+                             f" ({ms['quickselect'] / ms['network']:.1f}x)")
+            print(f"theta={theta_x:>5}  " + "  ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
