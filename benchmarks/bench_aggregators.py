@@ -2,14 +2,18 @@
 
 For n = 39 workers, f = 9 and each d (default: 79,510, the MNIST MLP, and 1,756,426, a
 CIFAR-10 CNN), prints each rule's time in ms (median of --repeat runs of a tf.function, after a
-warm-up call that traces it) and its ratio to one tf.reduce_mean over the same [n, d] matrix,
-timed right before the rule in the same process. Brute cannot run at n = 39 (C(39, 9) subsets):
-brute is timed at n = 11, f = 5 and bulyan-brute at n = 11, f = 2, with their own floor.
+warm-up call that traces it) and its ratio to one tf.reduce_mean over the same [n, d] matrix.
+Rule and floor runs alternate, so both see the same machine load. Brute cannot run at n = 39
+(C(39, 9) subsets): brute is timed at n = 11, f = 5 and bulyan-brute at n = 11, f = 2.
+Bulyan rules are timed with the native coordinate-wise op when it loads, and again with the
+pure-TF path ("[TF]" rows); "stage" rows time the coordinate-wise stage alone on [n - 2f, d].
 
     python benchmarks/bench_aggregators.py [--d 79510 1756426] [--repeat 5] [--rules krum ...]
 """
 
 import argparse
+import contextlib
+import os
 import pathlib
 import statistics
 import sys
@@ -22,31 +26,42 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repo
 
 import aggregators  # noqa: E402
 import native  # noqa: E402
+from aggregators import coordinatewise  # noqa: E402
 
 SMALL_SETTING = {"brute": (11, 5), "bulyan-brute": (11, 2)}
 
 
-def median_ms(function, argument, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function(argument).numpy()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+@contextlib.contextmanager
+def native_op(enabled):
+    """BULYAN_NATIVE=0 while tracing when `enabled` is False (read by `native.load()`)."""
+    previous = os.environ.get("BULYAN_NATIVE")
+    if not enabled:
+        os.environ["BULYAN_NATIVE"] = "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("BULYAN_NATIVE", None)
+        else:
+            os.environ["BULYAN_NATIVE"] = previous
 
 
-def time_rule(rule, n, f, d, repeat, norm, seed=0):
-    gradients = tf.constant(np.random.default_rng(seed).standard_normal((n, d), np.float32))
-    floor = tf.function(lambda x: tf.reduce_mean(x, axis=0))
-    floor(gradients).numpy()
-    options = {"norm": norm} if "norm" in aggregators.get(rule).options else {}
-    aggregate = tf.function(lambda x: aggregators.aggregate(rule, x, f, **options))
+def timed_ms(function, argument):
     start = time.perf_counter()
-    aggregate(gradients).numpy()
-    warm_up = time.perf_counter() - start
-    floor_ms = median_ms(floor, gradients, repeat)
-    rule_ms = median_ms(aggregate, gradients, repeat)
-    return rule_ms, floor_ms, warm_up
+    function(argument).numpy()
+    return 1000 * (time.perf_counter() - start)
+
+
+def time_against_floor(function, argument, floor_argument, repeat):
+    """(rule ms, floor ms, warm-up s): medians of alternating runs after one warm-up each."""
+    floor = tf.function(lambda x: tf.reduce_mean(x, axis=0))
+    floor(floor_argument).numpy()
+    warm_up = timed_ms(function, argument) / 1000
+    rule_times, floor_times = [], []
+    for _ in range(repeat):
+        floor_times.append(timed_ms(floor, floor_argument))
+        rule_times.append(timed_ms(function, argument))
+    return statistics.median(rule_times), statistics.median(floor_times), warm_up
 
 
 def main():
@@ -60,23 +75,52 @@ def main():
                         default=[name for name in aggregators.names() if name != "bulyan"])
     args = parser.parse_args()
     norm = "inf" if args.norm == "inf" else int(args.norm)
+    has_native = native.load() is not None
 
-    print(f"TensorFlow {tf.__version__}, {len(tf.config.list_physical_devices('CPU'))} CPU "
-          f"device(s), GPUs: {len(tf.config.list_physical_devices('GPU'))}, "
-          f"native Bulyan op: {'yes' if native.load() is not None else 'no (pure TF)'}, "
-          f"norm {args.norm}, float32, median of {args.repeat} runs")
-    header = f"{'rule':<18} {'n':>3} {'f':>2} {'d':>9} {'ms':>9} {'floor ms':>9} {'ratio':>7} " \
-             f"{'warm-up s':>9}"
+    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
+          f"GPUs: {len(tf.config.list_physical_devices('GPU'))}, native Bulyan op: "
+          f"{'loaded' if has_native else 'not available (pure TF only)'}, norm {args.norm}, "
+          f"float32, median of {args.repeat} runs; ratio = ms / floor ms (tf.reduce_mean)")
+    header = (f"{'rule':<22} {'n':>3} {'f':>2} {'d':>9} {'ms':>9} {'floor ms':>9} {'ratio':>7} "
+              f"{'warm-up s':>9}")
     for d in args.d:
+        rng = np.random.default_rng(d)
         print()
         print(header)
         print("-" * len(header))
+
+        def report(label, n, f, function, argument, floor_argument, note=""):
+            rule_ms, floor_ms, warm_up = time_against_floor(function, argument, floor_argument,
+                                                            args.repeat)
+            print(f"{label:<22} {n:>3} {f:>2} {d:>9} {rule_ms:>9.1f} {floor_ms:>9.1f} "
+                  f"{rule_ms / floor_ms:>7.1f} {warm_up:>9.1f}{note}", flush=True)
+
         for rule in args.rules:
             n, f = SMALL_SETTING.get(rule, (args.n, args.f))
-            rule_ms, floor_ms, warm_up = time_rule(rule, n, f, d, args.repeat, norm)
+            gradients = tf.constant(rng.standard_normal((n, d), np.float32))
+            options = {"norm": norm} if "norm" in aggregators.get(rule).options else {}
             note = "  (n=39 impossible: C(39, 9) subsets)" if rule in SMALL_SETTING else ""
-            print(f"{rule:<18} {n:>3} {f:>2} {d:>9} {rule_ms:>9.1f} {floor_ms:>9.1f} "
-                  f"{rule_ms / floor_ms:>7.1f} {warm_up:>9.1f}{note}", flush=True)
+            paths = [True, False] if rule.startswith("bulyan") and has_native else [has_native]
+            for use_native in paths:
+                with native_op(use_native):
+                    function = tf.function(
+                        lambda x, rule=rule, f=f: aggregators.aggregate(rule, x, f, **options))
+                    label = rule if use_native or not rule.startswith("bulyan") else f"{rule} [TF]"
+                    report(label, n, f, function, gradients, gradients, note)
+            del gradients
+
+        n, f = args.n, args.f
+        theta, beta = n - 2 * f, n - 4 * f
+        picked = tf.constant(rng.standard_normal((theta, d), np.float32))
+        full = tf.constant(rng.standard_normal((n, d), np.float32))
+        stages = [("stage [TF]", coordinatewise.closest_to_median_mean_tf)]
+        if has_native:
+            stages.insert(0, ("stage [native]", native.load()))
+        for label, stage in stages:
+            function = tf.function(lambda x, stage=stage: stage(x, beta))
+            report(label, theta, beta, function, picked, full,
+                   f"  (theta={theta}, beta={beta}; floor over [{n}, d])")
+        del picked, full
 
 
 if __name__ == "__main__":
