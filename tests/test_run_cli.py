@@ -46,3 +46,18 @@ def test_options_parse_to_int_float_and_strings():
     assert cli.parse_options(["norm=inf", "budget=16", "sigma=0.5", "mode=x=y"], "gar_options") == {
         "norm": "inf", "budget": 16, "sigma": 0.5, "mode": "x=y"}
     assert cli.parse_options([], "attack_options") == {}
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--gar=krum", "--n=57", "--f=27", "--gar_options=nosuchoption=1"], "nosuchoption"),
+    (["--n=5", "--f=1", "--attack=gaussian", "--attack_options=nosuchoption=2"], "nosuchoption"),
+])
+def test_bad_rule_or_attack_options_exit_2_before_loading(argv, word, capsys, tmp_path):
+    flags.FLAGS(["run", f"--results_dir={tmp_path}", "--data_dir=/nonexistent"] + argv)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["run"])
+    finally:
+        flags.FLAGS.unparse_flags()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(err) == 1 and err[0].startswith("error:") and word in err[0]

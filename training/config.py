@@ -91,3 +91,28 @@ def validate(config):
           f"data_source must be one of {', '.join(datasets.SOURCES)}, got {config.data_source!r}")
     for name in ("gar_options", "attack_options"):
         check(isinstance(getattr(config, name), dict), f"{name} must be a dict, got {getattr(config, name)!r}")
+    _check_options(config)
+
+
+def _check_options(config):
+    """Calls the rule and the attack on tiny zero gradients in a scratch graph (nothing runs), so that a
+    bad --gar_options or --attack_options fails here, before any data is loaded."""
+    import aggregators
+    import attacks
+    import tensorflow as tf
+
+    d = 4
+    with tf.Graph().as_default():
+        try:
+            aggregators.aggregate(config.gar, tf.zeros([config.n, d]), config.f, **config.gar_options)
+        except TypeError as error:
+            raise ValueError(f"{config.gar}: bad gar_options {config.gar_options}: {error}") from None
+        attack = attacks.get(config.attack)
+        if config.f > 0 and not getattr(attack, "honest", False):
+            context = attacks.AttackContext(config.n, config.f, config.gar, dict(config.gar_options),
+                                            tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32))
+            try:
+                attack(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
+            except TypeError as error:
+                raise ValueError(f"attack {config.attack}: bad attack_options {config.attack_options}: "
+                                 f"{error}") from None

@@ -97,11 +97,12 @@ def run(config, progress=True):
             return
         last_print = now
         rate = (done - start) / max(now - session_start, 1e-9)
-        left = (config.steps - done) / rate if rate > 0 else float("nan")
+        speed = f"{rate:.2f} steps/s  ETA {(config.steps - done) / rate:.0f}s" if rate > 0 else "starting"
         shown = f"{accuracy:.2%}" if accuracy is not None else "-"
-        print(f"[{os.path.basename(run_dir)}] step {done}/{config.steps}  accuracy {shown}  "
-              f"{rate:.2f} steps/s  ETA {left:.0f}s", flush=True)
+        print(f"[{os.path.basename(run_dir)}] step {done}/{config.steps}  accuracy {shown}  {speed}", flush=True)
 
+    if progress and start > 0:
+        print(f"[{os.path.basename(run_dir)}] resuming from the checkpoint at step {start}", flush=True)
     with writer.as_default():
         if start == 0:
             accuracy, test_loss = (float(v) for v in evaluate())
