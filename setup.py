@@ -28,7 +28,13 @@ class BuildNativeOp(build_ext):
         # A TensorFlow op library, not a Python extension module: a plain name, no ABI tag.
         return os.path.join(*ext_name.split(".")) + ".so"
 
-    def build_extension(self, ext):
+    def build_extensions(self):
+        # Only the libraries that did build are kept, so that the install does not look for
+        # the others (the package then installs without the op).
+        self.extensions = [ext for ext in self.extensions if self.build_native_op(ext)]
+
+    def build_native_op(self, ext):
+        """Compiles `ext`; on any failure prints a warning and returns False."""
         output = self.get_ext_fullpath(ext.name)
         try:
             spec = importlib.util.spec_from_file_location(
@@ -36,13 +42,13 @@ class BuildNativeOp(build_ext):
             native_build = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(native_build)
             native_build.build(output, verbose=True)
+            return True
         except Exception as error:  # never fail the install: the pure-TF path remains
-            message = (f"WARNING: the native Bulyan op was not built ({type(error).__name__}: "
-                       f"{error}). Bulyan will use its pure-TF path. To build the op, run "
-                       "`pip install --no-build-isolation --no-deps -e .` once TensorFlow is "
-                       "installed, or `python -m native.build`.")
-            print(message, file=sys.stderr)
-
+            print(f"WARNING: the native Bulyan op was not built ({type(error).__name__}: "
+                  f"{error}). Bulyan will use its pure-TF path. To build the op, run "
+                  "`pip install --no-build-isolation --no-deps -e .` once TensorFlow is "
+                  "installed, or `python -m native.build`.", file=sys.stderr)
+            return False
 
 setup(
     name="bulyan-tf",
