@@ -79,7 +79,7 @@ def run(config, progress=True):
         raise ValueError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
 
     d = int(params.shape[0])
-    method = gradients.DEFAULT_METHOD.get(dataset.model, "vmap_tape")
+    method = gradients.DEFAULT_METHOD.get(dataset.model, "loop")
     train_step, names = make_train_step(config, model, dataset, params, step, method)
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
     _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
