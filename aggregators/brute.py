@@ -93,7 +93,7 @@ def select(gradients, f, norm=2, distances=None):
 
 def aggregate(gradients, f, norm=2, distances=None):
     """The mean of the smallest-diameter subset."""
-    return tf.reduce_mean(tf.gather(gradients, select(gradients, f, norm, distances)), axis=0)
+    return selection.mean_of_rows(gradients, select(gradients, f, norm, distances))
 
 
 RULE = registry.register(Rule(

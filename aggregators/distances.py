@@ -21,6 +21,13 @@ def pairwise_distances(gradients, norm=2):
     norm: 2 (default), 1, or "inf" / math.inf. For norm 2 the Gram matrix G = X X^T gives
     ||V_i - V_j||^2 = G_ii + G_jj - 2 G_ij (O(n^2 d) in one matmul); for norms 1 and inf each
     row is compared with the rows after it (never an [n, n, d] tensor).
+
+    Precision of the Gram route: a squared distance carries an absolute rounding error of about
+    eps * (||V_i||^2 + ||V_j||^2), so its relative error grows as rows get close compared with
+    their norms. Measured at n = 39, d = 1,756,426, float32, rows = c * g + noise: relative error
+    of the distances 2e-6 for c = 1 (||g|| = the spread), 1.5e-4 for c = 10. Identical rows
+    usually come out exactly 0, but may be about sqrt(eps) * ||V_i|| apart (1e-8 * ||V_i|| in
+    float64); compare with a tolerance scaled to the rows' norms.
     """
     gradients = validation.as_gradients(gradients, "pairwise_distances")
     norm = validation.norm(norm, "norm", "pairwise_distances")

@@ -8,7 +8,7 @@ row a finite score; m <= n - f keeps at most f such rows out of the m averaged.
 
 import tensorflow as tf
 
-from aggregators import krum, registry, validation
+from aggregators import krum, registry, selection, validation
 from aggregators.distances import distances_for
 from aggregators.rule import Rule
 
@@ -31,7 +31,7 @@ def select(gradients, f, norm=2, distances=None, m=None):
 
 def aggregate(gradients, f, norm=2, distances=None, m=None):
     """The mean of the m selected submissions."""
-    return tf.reduce_mean(tf.gather(gradients, select(gradients, f, norm, distances, m)), axis=0)
+    return selection.mean_of_rows(gradients, select(gradients, f, norm, distances, m))
 
 
 RULE = registry.register(Rule(

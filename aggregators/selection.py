@@ -31,3 +31,18 @@ def first_argmin(scores, active=None, relative_tolerance=0.0):
 def active_rows(active, count):
     """int32 indices [count] of the True entries of `active` (static count)."""
     return tf.reshape(tf.cast(tf.where(active)[:, 0], tf.int32), [count])
+
+
+def mean_of_rows(gradients, indices):
+    """mean_{i in indices} gradients[i], [d].
+
+    Computed as one weighted sum over all rows (a read of the matrix, no [m, d] copy); if that is
+    not finite (0 * Inf from an unselected non-finite row, or a selected one), it is recomputed
+    from the gathered rows, which is exact in every case.
+    """
+    n = gradients.shape[0]
+    weights = tf.scatter_nd(indices[:, None], tf.ones(tf.shape(indices), gradients.dtype), [n])
+    weights /= tf.cast(tf.size(indices), gradients.dtype)
+    weighted = tf.linalg.matvec(gradients, weights, transpose_a=True)
+    return tf.cond(tf.reduce_all(tf.math.is_finite(weighted)), lambda: weighted,
+                   lambda: tf.reduce_mean(tf.gather(gradients, indices), axis=0))

@@ -32,18 +32,23 @@ def nan_as_inf(values):
 
 def sorted_rows(values, start, stop):
     """numpy.sort(values, axis=0)[start:stop] for `values` [n, d] without NaN (static n)."""
+    return tf.stack(sorted_row_list(values, start, stop))
+
+
+def sorted_row_list(values, start, stop):
+    """`sorted_rows` as a list of [d] rows (no stacked copy, e.g. for tf.add_n)."""
     n = values.shape[0]
     if not 0 <= start < stop <= n:
         raise ValueError(f"sorted_rows needs 0 <= start < stop <= n, got start={start}, "
                          f"stop={stop}, n={n}")
     if n > NETWORK_MAX_ROWS:
-        return tf.sort(values, axis=0)[start:stop]
+        return tf.unstack(tf.sort(values, axis=0)[start:stop], num=stop - start)
     rows = tf.unstack(values, num=n)
     for low, high, keep_min, keep_max in _pruned_network(n, start, stop):
         smaller = tf.minimum(rows[low], rows[high]) if keep_min else None
         larger = tf.maximum(rows[low], rows[high]) if keep_max else None
         rows[low], rows[high] = smaller, larger
-    return tf.stack(rows[start:stop])
+    return rows[start:stop]
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,8 +14,8 @@ from aggregators.rule import Rule
 def aggregate(gradients, f):
     """Per coordinate, the mean of the sorted values f .. n-f-1."""
     n = gradients.shape[0]
-    kept = sorting.sorted_rows(sorting.nan_as_inf(gradients), f, n - f)
-    return tf.reduce_mean(kept, axis=0)
+    kept = sorting.sorted_row_list(sorting.nan_as_inf(gradients), f, n - f)
+    return tf.add_n(kept) / tf.cast(n - 2 * f, gradients.dtype)
 
 
 RULE = registry.register(Rule(

@@ -3,7 +3,6 @@ of a robust one; Bulyan stays, coordinate by coordinate, within the honest range
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import aggregators
 import test_aggregators_reference as reference
