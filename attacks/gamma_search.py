@@ -1,9 +1,9 @@
 """Bounded, in-graph searches for the attack magnitude gamma_m (paper, section 3.2).
 
 The paper estimates gamma_m "by a simple linear regression"; here it is found by a search with a
-fixed budget of evaluations of the aggregation rule per step. Both searches are Python-unrolled
-loops of exactly `budget` evaluations (no data-dependent control flow: each step picks its probe
-with `tf.where`), so they run inside `tf.function` and cost the same at every step.
+fixed budget of evaluations of the aggregation rule per step. Both searches are a `tf.while_loop`
+of exactly `budget` iterations, each picking its probe with `tf.where` (no data-dependent control
+flow), so they run inside `tf.function`, trace the rule once, and cost the same at every step.
 """
 
 import math
@@ -33,15 +33,18 @@ def largest_accepted(accepts, scale, budget):
     scale = tf.where(usable, scale, tf.zeros_like(scale))
     lo = tf.zeros_like(scale)
     hi = tf.fill(tf.shape(scale), tf.constant(math.inf, scale.dtype))
-    for _ in range(budget):
+
+    def iteration(lo, hi):
         found_lo = lo > 0
         found_hi = tf.math.is_finite(hi)
         probe = tf.where(found_hi,
                          tf.where(found_lo, (lo + hi) / 2, hi / 2),
                          tf.where(found_lo, 2 * lo, scale))
         accepted = tf.logical_and(tf.convert_to_tensor(accepts(probe)), probe > 0)
-        lo = tf.where(accepted, probe, lo)
-        hi = tf.where(tf.logical_or(accepted, probe <= 0), hi, probe)
+        return (tf.where(accepted, probe, lo),
+                tf.where(tf.logical_or(accepted, probe <= 0), hi, probe))
+
+    lo, hi = tf.while_loop(lambda lo, hi: True, iteration, (lo, hi), maximum_iterations=budget)
     return lo, hi
 
 
@@ -74,24 +77,30 @@ def most_deviating(deviation, low, high, budget):
     fractions = tf.constant([k / (points - 1) for k in range(points)], dtype)
     grid = log_low + fractions * (log_high - log_low)
 
-    values = tf.stack([_finite_or_minus_inf(deviation(tf.exp(grid[k]))) for k in range(points)])
-    best_index = tf.argmax(values, output_type=tf.int32)  # first maximum: the smallest gamma
-    best, best_value = grid[best_index], values[best_index]
-    left = grid[tf.maximum(best_index - 1, 0)]
-    right = grid[tf.minimum(best_index + 1, points - 1)]
+    minus_inf = tf.constant(-math.inf, dtype)
 
-    for _ in range(budget - points):
+    def iteration(i, best, best_value, left, right):
+        # grid phase (i < points): probe grid[i]; refinement: the middle of the larger side
+        in_grid = i < points
         go_left = (best - left) >= (right - best)
-        probe = tf.where(go_left, (left + best) / 2, (best + right) / 2)
+        refine = tf.where(go_left, (left + best) / 2, (best + right) / 2)
+        probe = tf.where(in_grid, grid[tf.minimum(i, points - 1)], refine)
         value = _finite_or_minus_inf(deviation(tf.exp(probe)))
-        better = tf.where(go_left, value >= best_value, value > best_value)
-        # better: the bracket becomes the side holding the probe, with the old best as an end.
-        # worse: the probe becomes an end of the bracket.
-        new_left = tf.where(better, tf.where(go_left, left, best), tf.where(go_left, probe, left))
-        new_right = tf.where(better, tf.where(go_left, best, right), tf.where(go_left, right, probe))
-        best = tf.where(better, probe, best)
-        best_value = tf.where(better, value, best_value)
-        left, right = new_left, new_right
+        # grid: strictly better (the first maximum: the smallest gamma on ties); its neighbours
+        # bracket it. Refinement: better, the bracket becomes the probe's side with the old best
+        # as an end; worse, the probe becomes an end.
+        better = tf.where(in_grid | ~go_left, value > best_value, value >= best_value)
+        grid_left = grid[tf.clip_by_value(i - 1, 0, points - 1)]
+        grid_right = grid[tf.minimum(i + 1, points - 1)]
+        refined_left = tf.where(better, tf.where(go_left, left, best), tf.where(go_left, probe, left))
+        refined_right = tf.where(better, tf.where(go_left, best, right), tf.where(go_left, right, probe))
+        left = tf.where(in_grid, tf.where(better, grid_left, left), refined_left)
+        right = tf.where(in_grid, tf.where(better, grid_right, right), refined_right)
+        return (i + 1, tf.where(better, probe, best), tf.where(better, value, best_value), left, right)
+
+    start = (tf.constant(0), grid[0], minus_inf, grid[0], grid[0])
+    _, best, best_value, _, _ = tf.while_loop(lambda *state: True, iteration, start,
+                                              maximum_iterations=budget)
     return tf.exp(best), best_value
 
 

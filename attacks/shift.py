@@ -107,4 +107,4 @@ def with_byzantine(honest_distances, byzantine_distances, f):
 
 def _uses_distances(rule):
     """Whether `rule` accepts the `distances=` option (the distance-based rules: bulyan-*)."""
-    return bool(getattr(rule, "uses_distances", False))
+    return "distances" in getattr(rule, "options", {})

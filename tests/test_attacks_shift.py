@@ -1,0 +1,226 @@
+"""The paper's lp and linf attacks (section 3) against the aggregation rules: gamma_m's definition,
+its growth with d (appendix B), Bulyan's resilience (section 4), the search against a dense grid."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+aggregators = pytest.importorskip("aggregators")
+if not hasattr(aggregators, "aggregate"):
+    pytest.skip("aggregators/ has not landed yet", allow_module_level=True)
+
+import attacks  # noqa: E402
+from attacks.shift import with_byzantine  # noqa: E402
+from attacks.shifted_distances import shift_statistics, shifted_distances  # noqa: E402
+
+
+def context(n, f, gar, **gar_options):
+    return attacks.AttackContext(n=n, f=f, gar=gar, gar_options=gar_options,
+                                 step=tf.constant(0, tf.int64), params=tf.zeros([3]),
+                                 seed=tf.constant([1, 2], tf.int32))
+
+
+def gaussian_honest(h, d, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=d) + rng.normal(size=(h, d))).astype(dtype)
+
+
+def shifted(honest, gamma, coordinate):
+    direction = np.ones(honest.shape[1]) if coordinate is None else np.eye(honest.shape[1])[coordinate]
+    return (honest.astype(np.float64).mean(axis=0) + gamma * direction).astype(honest.dtype)
+
+
+def with_copies(honest, b, f):
+    return np.concatenate([honest, np.tile(b, (f, 1))]).astype(honest.dtype)
+
+
+def krum_numpy(gradients, f, p=2):
+    """Plain NumPy Krum (paper 2.3.2): the index with the smallest sum of squared l_p distances to
+    its n - f - 2 closest neighbours (first index on ties)."""
+    n = len(gradients)
+    x = gradients.astype(np.float64)
+    distances = np.array([[np.linalg.norm(x[i] - x[j], ord=p) for j in range(n)] for i in range(n)])
+    scores = [np.sort(np.delete(distances[i], i) ** 2)[: n - f - 2].sum() for i in range(n)]
+    return int(np.argmin(scores))
+
+
+def selected_rows(rule_name, gradients, f, **options):
+    return set(np.asarray(aggregators.get(rule_name).select(tf.constant(gradients), f, **options)).tolist())
+
+
+# --- the closed-form distance matrix equals the explicit one --------------------------------------
+
+@pytest.mark.parametrize("norm", [1, 2, "inf"])
+@pytest.mark.parametrize("coordinate", [3, None])
+def test_closed_form_matrix_equals_pairwise_distances(norm, coordinate):
+    honest, f = gaussian_honest(6, 30, seed=1, dtype=np.float64), 3
+    p = math.inf if norm == "inf" else norm
+    centered = honest.mean(axis=0) - honest
+    stats = shift_statistics(tf.constant(centered), norm, coordinate)
+    honest_distances = aggregators.pairwise_distances(tf.constant(honest), norm=norm)
+    for gamma in (0.0, 0.4, 3.0, 250.0):
+        closed = with_byzantine(honest_distances, shifted_distances(stats, gamma), f).numpy()
+        gradients = with_copies(honest, shifted(honest, gamma, coordinate), f)
+        exact = np.array([[np.linalg.norm(a - b, ord=p) for b in gradients] for a in gradients])
+        np.testing.assert_allclose(closed, exact, rtol=1e-9, atol=1e-9)
+        # the rules' own matrix (Gram-based for l2: sqrt(eps)-level error between equal far rows)
+        explicit = aggregators.pairwise_distances(tf.constant(gradients), norm=norm).numpy()
+        np.testing.assert_allclose(closed, explicit, rtol=1e-9, atol=1e-7 * exact.max())
+
+
+# --- gamma_m: selected at gamma_m, not at 2 gamma_m ------------------------------------------------
+
+SELECTING = [("krum", 11, 4, {}), ("krum", 11, 4, {"norm": 1}), ("geomed", 11, 4, {}),
+             ("brute", 7, 3, {}), ("multi-krum", 11, 4, {"m": 3})]
+
+
+@pytest.mark.parametrize("gar, n, f, options", SELECTING)
+def test_lp_selected_at_gamma_m_and_not_at_twice(gar, n, f, options):
+    honest = gaussian_honest(n - f, 60, seed=2)
+    ctx = context(n, f, gar, **options)
+    byzantine = attacks.get("lp")(tf.constant(honest), ctx, coordinate=7).numpy()
+    gamma = float(ctx.logged["gamma"])
+    assert gamma > 0 and float(ctx.logged["selected"]) == 1.0
+    np.testing.assert_allclose(byzantine, np.tile(shifted(honest, gamma, 7), (f, 1)), rtol=1e-5, atol=1e-5)
+    # checked with the rule's own selection on the explicit gradients, not the closed form
+    assert max(selected_rows(gar, np.concatenate([honest, byzantine]), f, **options)) >= n - f
+    assert max(selected_rows(gar, with_copies(honest, shifted(honest, 2 * gamma, 7), f), f, **options)) < n - f
+
+
+@pytest.mark.parametrize("gar, n, f", [("krum", 11, 4), ("geomed", 11, 4), ("brute", 7, 3)])
+def test_linf_attack_on_infinity_norm_rules(gar, n, f):
+    honest = gaussian_honest(n - f, 60, seed=3)
+    ctx = context(n, f, gar, norm="inf")
+    byzantine = attacks.get("linf")(tf.constant(honest), ctx).numpy()
+    gamma = float(ctx.logged["gamma"])
+    assert gamma > 0
+    assert max(selected_rows(gar, np.concatenate([honest, byzantine]), f, norm="inf")) >= n - f
+    assert max(selected_rows(gar, with_copies(honest, shifted(honest, 2 * gamma, None), f), f,
+                             norm="inf")) < n - f
+
+
+def test_krum_gamma_m_grows_with_dimension():
+    # appendix B.3: gamma_m = O(sqrt(f) * d^(1/p)); d = 10,000 against d = 100 predicts a ratio of 10
+    n, f = 11, 4
+    gammas = {}
+    for d in (100, 10_000):
+        ctx = context(n, f, "krum")
+        attacks.get("lp")(tf.constant(gaussian_honest(n - f, d, seed=4)), ctx)
+        gammas[d] = float(ctx.logged["gamma"])
+    assert gammas[10_000] / gammas[100] >= 5
+
+
+def test_krum_search_matches_a_dense_grid():
+    n, f, d = 11, 4, 20
+    honest = gaussian_honest(n - f, d, seed=5, dtype=np.float64)
+    ctx = context(n, f, "krum")
+    attacks.get("lp")(tf.constant(honest), ctx, coordinate=0)
+    gamma_m = float(ctx.logged["gamma"])
+    grid = np.linspace(0, 3 * gamma_m, 601)
+    selected = [krum_numpy(with_copies(honest, shifted(honest, g, 0), f), f) >= n - f for g in grid]
+    largest = grid[np.flatnonzero(selected)].max()
+    assert not any(selected[np.searchsorted(grid, largest) + 1:])  # one threshold on this grid
+    assert abs(largest - gamma_m) <= grid[1] - grid[0]
+
+
+# --- rules that do not select: gamma_m maximises the deviation ------------------------------------
+
+@pytest.mark.parametrize("gar, n, f", [("bulyan-krum", 11, 2), ("bulyan-krum", 19, 4), ("bulyan-geomed", 11, 2)])
+@pytest.mark.parametrize("attack", ["lp", "linf"])
+def test_bulyan_stays_within_the_honest_range(gar, n, f, attack):
+    # Section 4: per coordinate, Bulyan averages the beta picked values closest to their median,
+    # which lies between honest values. Each chosen value is then within the honest range widened
+    # by its width on each side: a value beyond it would be farther from the median than all
+    # theta - f > beta honest picks. (The strict range is not guaranteed: theta = 7, beta = 3,
+    # honest -3, -2.5, -2.2, 0, 1 and Byzantine 2.1, 2.1 give mean(0, 1, 2.1) = 1.03 > 1.)
+    for seed in range(3):
+        honest = gaussian_honest(n - f, 40, seed=seed)
+        ctx = context(n, f, gar)
+        byzantine = attacks.get(attack)(tf.constant(honest), ctx).numpy()
+        assert float(ctx.logged["deviation"]) > 0
+        aggregated = aggregators.aggregate(gar, np.concatenate([honest, byzantine]), f).numpy()
+        low, high = honest.min(axis=0), honest.max(axis=0)
+        assert np.all(aggregated >= 2 * low - high - 1e-5)
+        assert np.all(aggregated <= 2 * high - low + 1e-5)
+        if attack == "lp":  # the attacked coordinate (0) barely moves, unlike under Krum
+            assert abs(aggregated[0] - honest[:, 0].mean()) <= high[0] - low[0]
+            krum = context(n, f, "krum")
+            attacks.get("lp")(tf.constant(honest), krum)
+            assert float(krum.logged["gamma"]) > high[0] - low[0]
+
+
+@pytest.mark.parametrize("gar, n, f", [("median", 9, 3), ("trimmed-mean", 9, 3), ("bulyan-krum", 11, 2)])
+def test_deviation_search_matches_a_dense_grid(gar, n, f):
+    honest = gaussian_honest(n - f, 12, seed=7, dtype=np.float64)
+    ctx = context(n, f, gar)
+    byzantine = attacks.get("lp")(tf.constant(honest), ctx, coordinate=2).numpy()
+    found = float(ctx.logged["deviation"])
+    mean = honest.mean(axis=0)
+
+    aggregate = tf.function(lambda gradients: aggregators.aggregate(gar, gradients, f))
+
+    def deviation(gradients):
+        return np.linalg.norm(aggregate(tf.constant(gradients)).numpy() - mean)
+
+    assert found == pytest.approx(deviation(np.concatenate([honest, byzantine])), rel=1e-6)
+    best = max(deviation(with_copies(honest, shifted(honest, g, 2), f)) for g in np.geomspace(1e-3, 1e3, 300))
+    assert found >= 0.97 * best
+
+
+def test_average_gamma_m_is_the_search_bound():
+    # the deviation grows without bound for the average: gamma_m is the top of the searched range
+    honest = gaussian_honest(5, 10, seed=8)
+    small, large = context(7, 2, "average"), context(7, 2, "average")
+    attacks.get("lp")(tf.constant(honest), small)
+    attacks.get("lp")(tf.constant(10 * honest), large)
+    assert float(large.logged["gamma"]) == pytest.approx(10 * float(small.logged["gamma"]), rel=1e-4)
+
+
+# --- shapes, dtypes, tf.function, non-finite attacks ----------------------------------------------
+
+@pytest.mark.parametrize("gar, n, f", [("krum", 11, 4), ("median", 7, 3), ("bulyan-krum", 11, 2)])
+@pytest.mark.parametrize("attack", ["lp", "linf"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shift_attacks_shape_dtype_and_tf_function(gar, n, f, attack, dtype):
+    honest = tf.constant(gaussian_honest(n - f, 25, seed=9, dtype=dtype))
+
+    @tf.function
+    def run(gradients):
+        ctx = context(n, f, gar)
+        return attacks.get(attack)(gradients, ctx), ctx.logged
+
+    out, logged = run(honest)
+    assert out.shape == (f, 25) and out.dtype == dtype
+    assert logged["gamma"].dtype == tf.float32 and np.isfinite(logged["gamma"].numpy())
+    eager_ctx = context(n, f, gar)
+    np.testing.assert_allclose(out.numpy(), attacks.get(attack)(honest, eager_ctx).numpy(), rtol=1e-5)
+
+
+ROBUST = ["krum", "geomed", "multi-krum", "bulyan-krum", "bulyan-geomed", "median", "trimmed-mean",
+          "meamed", "phocas", "geometric-median", "centered-clipping"]
+
+
+@pytest.mark.parametrize("attack", ["nan", "inf"])
+@pytest.mark.parametrize("gar", ROBUST)
+def test_non_finite_attacks_never_break_a_robust_rule(attack, gar):
+    if gar not in aggregators.names():
+        pytest.skip(f"rule {gar!r} is not registered")
+    n, f, d = 11, 2, 8
+    honest = gaussian_honest(n - f, d, seed=10)
+    byzantine = attacks.get(attack)(tf.constant(honest), context(n, f, gar))
+    out = aggregators.aggregate(gar, tf.concat([honest, byzantine], axis=0), f).numpy()
+    assert np.isfinite(out).all()
+
+
+def test_lp_coordinate_option_and_errors():
+    honest = tf.constant(gaussian_honest(7, 10, seed=11))
+    ctx = context(11, 4, "krum")
+    out = attacks.get("lp")(honest, ctx, coordinate=-1).numpy()
+    moved = out[0] - honest.numpy().mean(axis=0)
+    assert np.argmax(np.abs(moved)) == 9 and np.abs(moved[:9]).max() < 1e-5
+    with pytest.raises(ValueError, match=r"coordinate must be in \[-d, d\) = \[-10, 10\), got coordinate=10"):
+        attacks.get("lp")(honest, ctx, coordinate=10)
+    with pytest.raises(ValueError, match="budget must be >= 3 rule evaluations, got budget=2"):
+        attacks.get("lp")(honest, ctx, budget=2)
