@@ -7,36 +7,43 @@ command resumes an interrupted run, or returns at once when it is finished. An i
 one line to stderr and exits with code 2 before any data is loaded.
 """
 
+import functools
 import sys
 
 import numpy as np
 from absl import app, flags
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "mnist", "mnist | cifar10.")
-flags.DEFINE_string("gar", "average", "Aggregation rule (see aggregators.names()).")
-flags.DEFINE_multi_string("gar_options", [], "Rule option key=value (repeatable), e.g. norm=inf.")
-flags.DEFINE_integer("n", 30, "Workers in all, honest + Byzantine.")
-flags.DEFINE_integer("f", 0, "Byzantine workers, declared to the rule (the last f workers under an attack).")
-flags.DEFINE_integer("batch_size", 83, "Mini-batch size of each worker.")
-flags.DEFINE_float("lr0", 1.0, "Initial learning rate eta0.")
-flags.DEFINE_float("lr_decay", 10000.0, "Fading rate r_eta: eta(t) = eta0 * r_eta / (t + r_eta).")
-flags.DEFINE_integer("steps", 1000, "Training steps (the paper's epochs).")
-flags.DEFINE_integer("eval_every", 50, "Test accuracy every this many steps (and at steps 0 and the last).")
-flags.DEFINE_integer("checkpoint_every", 100, "Checkpoint every this many steps (and at the last).")
-flags.DEFINE_string("attack", "none", "Attack of the f Byzantine workers (see attacks.names()).")
-flags.DEFINE_multi_string("attack_options", [], "Attack option key=value (repeatable).")
-flags.DEFINE_integer("attack_start", 0, "First step of the attack window [start, stop).")
-flags.DEFINE_integer("attack_stop", None, "End of the attack window (exclusive); unset: never stops.")
-flags.DEFINE_integer("seed", 1, "Seed of the initialisation, the mini-batches and the attack.")
-flags.DEFINE_string("results_dir", "results", "Runs go to <results_dir>/<run_name>/.")
-flags.DEFINE_string("run_name", None, "Folder name of the run; unset: derived from the settings.")
-flags.DEFINE_string("data_dir", None, "Folder holding mnist/ (the 4 IDX .gz files) and/or "
-                    "cifar10/cifar-10-batches-py/ (or -bin/): read offline. Unset: TFDS.")
-flags.DEFINE_string("tfds_dir", None, "TFDS's own data folder; unset: TFDS's default.")
-flags.DEFINE_enum("data_source", "auto", ["auto", "raw", "tfds"], "auto: the raw files in --data_dir when "
-                  "present, else TFDS (offline MNIST from --data_dir as its manual_dir).")
-flags.DEFINE_integer("eval_examples", None, "Evaluate on the first this many test images; unset: all.")
+# Our own FlagValues: the figure scripts define flags of the same names (--seed, --data_dir, ...) on
+# absl's global FLAGS, and both modules may be imported in one process (the test suite).
+FLAGS = flags.FlagValues()
+_string, _multi_string, _integer, _float, _enum = (
+    functools.partial(define, flag_values=FLAGS) for define in (flags.DEFINE_string, flags.DEFINE_multi_string,
+                                                                flags.DEFINE_integer, flags.DEFINE_float,
+                                                                flags.DEFINE_enum))
+_string("dataset", "mnist", "mnist | cifar10.")
+_string("gar", "average", "Aggregation rule (see aggregators.names()).")
+_multi_string("gar_options", [], "Rule option key=value (repeatable), e.g. norm=inf.")
+_integer("n", 30, "Workers in all, honest + Byzantine.")
+_integer("f", 0, "Byzantine workers, declared to the rule (the last f workers under an attack).")
+_integer("batch_size", 83, "Mini-batch size of each worker.")
+_float("lr0", 1.0, "Initial learning rate eta0.")
+_float("lr_decay", 10000.0, "Fading rate r_eta: eta(t) = eta0 * r_eta / (t + r_eta).")
+_integer("steps", 1000, "Training steps (the paper's epochs).")
+_integer("eval_every", 50, "Test accuracy every this many steps (and at steps 0 and the last).")
+_integer("checkpoint_every", 100, "Checkpoint every this many steps (and at the last).")
+_string("attack", "none", "Attack of the f Byzantine workers (see attacks.names()).")
+_multi_string("attack_options", [], "Attack option key=value (repeatable).")
+_integer("attack_start", 0, "First step of the attack window [start, stop).")
+_integer("attack_stop", None, "End of the attack window (exclusive); unset: never stops.")
+_integer("seed", 1, "Seed of the initialisation, the mini-batches and the attack.")
+_string("results_dir", "results", "Runs go to <results_dir>/<run_name>/.")
+_string("run_name", None, "Folder name of the run; unset: derived from the settings.")
+_string("data_dir", None, "Folder holding mnist/ (the 4 IDX .gz files) and/or cifar10/cifar-10-batches-py/ "
+        "(or -bin/): read offline. Unset: TFDS.")
+_string("tfds_dir", None, "TFDS's own data folder; unset: TFDS's default.")
+_enum("data_source", "auto", ["auto", "raw", "tfds"], "auto: the raw files in --data_dir when present, else "
+      "TFDS (offline MNIST from --data_dir as its manual_dir).")
+_integer("eval_examples", None, "Evaluate on the first this many test images; unset: all.")
 
 
 def parse_options(pairs, flag):
@@ -92,5 +99,13 @@ def main(argv):
     print(f"{run_dir}: final test accuracy {accuracy[-1]:.2%} after {int(metrics['step'][-1])} steps")
 
 
+def parse_flags(argv):
+    """Parses `argv` into this module's FLAGS; what they do not know goes to absl's (--help, logging)."""
+    if any(arg in ("--help", "-h", "--helpshort", "-?") for arg in argv[1:]):
+        print(__doc__ + "\n" + FLAGS.get_help())
+        sys.exit(0)
+    return flags.FLAGS(FLAGS(argv, known_only=True))
+
+
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

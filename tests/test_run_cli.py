@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-from absl import flags
 
 from experiments import run as cli
 
@@ -30,12 +29,12 @@ def test_subprocess_rule_minimum_exits_2_with_one_line():
     (["--steps=0"], "error: steps must be >= 1, got 0"),
 ])
 def test_impossible_settings_exit_2(argv, message, capsys, tmp_path):
-    flags.FLAGS(["run", f"--results_dir={tmp_path}"] + argv)
+    cli.FLAGS(["run", f"--results_dir={tmp_path}"] + argv)
     try:
         with pytest.raises(SystemExit) as exit_info:
             cli.main(["run"])
     finally:
-        flags.FLAGS.unparse_flags()
+        cli.FLAGS.unparse_flags()
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(message)
@@ -53,11 +52,23 @@ def test_options_parse_to_int_float_and_strings():
     (["--n=5", "--f=1", "--attack=gaussian", "--attack_options=nosuchoption=2"], "nosuchoption"),
 ])
 def test_bad_rule_or_attack_options_exit_2_before_loading(argv, word, capsys, tmp_path):
-    flags.FLAGS(["run", f"--results_dir={tmp_path}", "--data_dir=/nonexistent"] + argv)
+    cli.FLAGS(["run", f"--results_dir={tmp_path}", "--data_dir=/nonexistent"] + argv)
     try:
         with pytest.raises(SystemExit) as exit_info:
             cli.main(["run"])
     finally:
-        flags.FLAGS.unparse_flags()
+        cli.FLAGS.unparse_flags()
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_info.value.code == 2 and len(err) == 1 and err[0].startswith("error:") and word in err[0]
+
+
+def test_flags_do_not_clash_with_the_figure_scripts():
+    import experiments.figure  # noqa: F401  (defines --seed, --data_dir, ... on absl's global FLAGS)
+
+    assert "seed" in cli.FLAGS and "n" in cli.FLAGS
+
+
+def test_help_lists_the_flags():
+    result = subprocess.run([sys.executable, "-m", "experiments.run", "--help"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and "--attack_stop" in result.stdout and "--gar_options" in result.stdout
