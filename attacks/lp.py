@@ -4,20 +4,26 @@ B(gamma) = mean(honest) + gamma * e_j for one coordinate j; all f Byzantine work
 B(gamma_m), gamma_m from the bounded search of `attacks.shift` (the paper's "simple linear
 regression" replaced by doubling then bisection for selecting rules, a log-grid then a
 dichotomous refinement for the others; `budget` rule evaluations per step).
+
+The paper attacks "any coordinate". The default is the LAST parameter (coordinate -1): for both
+models of section 5.1 the output layer's bias of the last class. A coordinate's effect depends on
+the model: on the MNIST MLP, coordinate 0 is the weight from the always-black corner pixel, and
+a first-layer weight pushed down only silences one hidden unit, so neither hurts accuracy (Krum,
+n=57, f=27, 300 steps: 95.9% and 96.0%), while the last bias drives the model to 21%.
 """
 
 from attacks import options as options_lib
 from attacks.registry import register
 from attacks.shift import shift_attack
 
-DEFAULTS = {"coordinate": 0, "budget": 16}
+DEFAULTS = {"coordinate": -1, "budget": 16}
 
 
 @register("lp", "El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate")
 def lp(honest, context, **options):
     """[f, d]: f copies of mean(honest) + gamma_m e_j. Logs "gamma" every step.
 
-    Options: coordinate (j, default 0; negative counts from the end, -1 the last parameter),
+    Options: coordinate (j, default -1: the last parameter; negative values count from the end),
     budget (rule evaluations per step, default 16, >= 3).
     """
     settings = options_lib.resolve("lp", options, DEFAULTS)

@@ -135,7 +135,7 @@ def test_bulyan_stays_within_the_honest_range(gar, n, f, attack):
     # by its width on each side: a value beyond it would be farther from the median than all
     # theta - f > beta honest picks. (The strict range is not guaranteed: theta = 7, beta = 3,
     # honest -3, -2.5, -2.2, 0, 1 and Byzantine 2.1, 2.1 give mean(0, 1, 2.1) = 1.03 > 1.)
-    for seed in range(3):
+    for seed in range(2):
         honest = gaussian_honest(n - f, 40, seed=seed)
         ctx = context(n, f, gar)
         byzantine = attacks.get(attack)(tf.constant(honest), ctx).numpy()
@@ -144,11 +144,11 @@ def test_bulyan_stays_within_the_honest_range(gar, n, f, attack):
         low, high = honest.min(axis=0), honest.max(axis=0)
         assert np.all(aggregated >= 2 * low - high - 1e-5)
         assert np.all(aggregated <= 2 * high - low + 1e-5)
-        if attack == "lp":  # the attacked coordinate (0) barely moves, unlike under Krum
-            assert abs(aggregated[0] - honest[:, 0].mean()) <= high[0] - low[0]
+        if attack == "lp":  # the attacked coordinate (the last) barely moves, unlike under Krum
+            assert abs(aggregated[-1] - honest[:, -1].mean()) <= high[-1] - low[-1]
             krum = context(n, f, "krum")
             attacks.get("lp")(tf.constant(honest), krum)
-            assert float(krum.logged["gamma"]) > high[0] - low[0]
+            assert float(krum.logged["gamma"]) > high[-1] - low[-1]
 
 
 @pytest.mark.parametrize("gar, n, f", [("median", 9, 3), ("trimmed-mean", 9, 3), ("bulyan-krum", 11, 2)])
