@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "closest_to_median_mean.h"
 
 #include "tensorflow/core/framework/op.h"
@@ -29,6 +31,11 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
+template <typename... Args>
+absl::Status InvalidArgument(const Args&... message) {
+  return absl::InvalidArgumentError(absl::StrCat(message...));
+}
+
 REGISTER_OP("ClosestToMedianMean")
     .Input("picked: T")
     .Output("mean: T")
@@ -44,11 +51,11 @@ REGISTER_OP("ClosestToMedianMean")
       if (c->ValueKnown(theta)) {
         const int64_t t = c->Value(theta);
         if (t == 0) {
-          return ::tensorflow::errors::InvalidArgument(
+          return InvalidArgument(
               "ClosestToMedianMean needs theta >= 1 picked rows, got theta=0");
         }
         if (beta > t) {
-          return ::tensorflow::errors::InvalidArgument(
+          return InvalidArgument(
               "ClosestToMedianMean needs beta <= theta, got beta=", beta, ", theta=", t);
         }
       }
@@ -95,23 +102,23 @@ class ClosestToMedianMeanOp : public OpKernel {
     OP_REQUIRES_OK(context, context->GetAttr("beta", &beta_));
     OP_REQUIRES_OK(context, context->GetAttr("method", &method_));
     OP_REQUIRES(context, beta_ >= 1,
-                ::tensorflow::errors::InvalidArgument(
+                InvalidArgument(
                     "ClosestToMedianMean needs beta >= 1, got beta=", beta_));
   }
 
   void Compute(OpKernelContext* context) override {
     const Tensor& picked = context->input(0);
     OP_REQUIRES(context, picked.dims() == 2,
-                ::tensorflow::errors::InvalidArgument(
+                InvalidArgument(
                     "ClosestToMedianMean needs picked of rank 2 [theta, d], got shape ",
                     picked.shape().DebugString()));
     const int64_t theta = picked.dim_size(0);
     const int64_t d = picked.dim_size(1);
     OP_REQUIRES(context, theta >= 1,
-                ::tensorflow::errors::InvalidArgument(
+                InvalidArgument(
                     "ClosestToMedianMean needs theta >= 1 picked rows, got theta=0"));
     OP_REQUIRES(context, beta_ <= theta,
-                ::tensorflow::errors::InvalidArgument(
+                InvalidArgument(
                     "ClosestToMedianMean needs beta <= theta, got beta=", beta_,
                     ", theta=", theta));
 

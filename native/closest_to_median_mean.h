@@ -30,8 +30,8 @@
 
 #include "selection_network.h"
 
-// The network path's functions are forced inline into their callers, so that the kernel can compile
-// one copy for plain x86-64 (SSE2) and one with AVX2 (twice the vector width), picked at run time.
+// The network path's functions are forced inline into their callers, so that the kernel can
+// compile one copy for plain x86-64 (SSE2) and one with AVX2 (twice the vector width).
 #if defined(__GNUC__) || defined(__clang__)
 #define BULYAN_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
@@ -64,9 +64,9 @@ inline T DistanceAbove(T value, T median) {
 // must hold their sorted values. Sums in double; for float64 a second sum of value / beta is
 // used where the plain sum overflows although the chosen values are finite.
 template <typename T>
-BULYAN_ALWAYS_INLINE void MeanOfClosestWindow(const T* sorted, int64_t stride, int64_t lanes, int64_t theta,
-                                int64_t beta, double* __restrict sum,
-                                double* __restrict scaled_sum, T* __restrict out) {
+BULYAN_ALWAYS_INLINE void MeanOfClosestWindow(const T* sorted, int64_t stride, int64_t lanes,
+                                              int64_t theta, int64_t beta, double* __restrict sum,
+                                              double* __restrict scaled_sum, T* __restrict out) {
   constexpr bool kMayOverflow = std::is_same<T, double>::value;
   const int64_t median_index = (theta - 1) / 2;
   const int64_t reach = beta - 1;
@@ -79,17 +79,17 @@ BULYAN_ALWAYS_INLINE void MeanOfClosestWindow(const T* sorted, int64_t stride, i
   for (int64_t i = 1; i <= reach; ++i) {
     const int64_t below = median_index - i;
     const int64_t above = median_index + reach + 1 - i;
-    const T* __restrict low = sorted + below * stride;
-    const T* __restrict high = sorted + above * stride;
     // One of the two positions always exists since beta <= theta.
     if (below < 0 || above >= theta) {
-      const T* __restrict row = below < 0 ? high : low;
+      const T* __restrict row = sorted + (below < 0 ? above : below) * stride;
       for (int64_t c = 0; c < lanes; ++c) sum[c] += static_cast<double>(row[c]);
       if (kMayOverflow) {
         for (int64_t c = 0; c < lanes; ++c) scaled_sum[c] += static_cast<double>(row[c]) / beta_d;
       }
       continue;
     }
+    const T* __restrict low = sorted + below * stride;
+    const T* __restrict high = sorted + above * stride;
     for (int64_t c = 0; c < lanes; ++c) {
       const T m = median[c];
       const T l = low[c];
@@ -111,8 +111,8 @@ BULYAN_ALWAYS_INLINE void MeanOfClosestWindow(const T* sorted, int64_t stride, i
 // Copies columns start .. start + count - 1 of the row-major [theta, d] input into buffer
 // [theta, kLanes] (NaN as +Inf; unused lanes set to 0).
 template <typename T>
-BULYAN_ALWAYS_INLINE void GatherBlock(const T* input, int64_t d, int64_t theta, int64_t start, int64_t count,
-                        T* buffer) {
+BULYAN_ALWAYS_INLINE void GatherBlock(const T* input, int64_t d, int64_t theta, int64_t start,
+                                      int64_t count, T* buffer) {
   for (int64_t row = 0; row < theta; ++row) {
     const T* source = input + row * d + start;
     T* target = buffer + row * kLanes;
