@@ -4,12 +4,12 @@
     python -m experiments.figure2 --preset=quick --plot_only      # re-plot from saved results
 
 Finished runs on disk are reused (and unfinished ones resume from their checkpoints), so a figure can be
-interrupted and rerun, and runs shared between figures (the same settings) are trained once.
+interrupted and rerun, and runs shared between figures (the same settings) are trained once: each run's
+folder name is derived from all of its settings (`training.RunConfig.resolved_run_name`).
 """
 
 import dataclasses
 import os
-import re
 import sys
 import time
 
@@ -27,10 +27,6 @@ flags.DEFINE_string("data_dir", None, "Folder with mnist/ and cifar10/ in their 
                     "None: TFDS.")
 flags.DEFINE_integer("seed", 1, "Seed of every run of the figure.")
 flags.DEFINE_bool("plot_only", False, "Only re-plot and re-check from the runs saved on disk.")
-
-
-def _slug(text):
-    return re.sub(r"[^a-z0-9]+", "-", text.lower().replace("∞", "inf").replace("η0", "lr")).strip("-")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +56,6 @@ def plan(figure, preset_name, results_dir, data_dir=None, seed=1):
                     eval_every=preset.eval_every, eval_examples=preset.eval_examples,
                     attack=attack, attack_stop=panel.attack_stop if attack != "none" else None,
                     seed=seed, data_dir=data_dir, results_dir=os.path.join(results_dir, preset_name),
-                    run_name=_slug(f"{panel.dataset}-{scaled.gar}-{dict(scaled.gar_options).get('norm', 2)}"
-                                   f"-{attack}-{scaled.honest}h{scaled.byzantine}b-batch{scaled.batch_size}"
-                                   f"-lr{panel.lr0:g}-r{panel.lr_decay:g}-{steps}steps"),
                 )
                 key = (panel.title, curve.label) if batch is None else (panel.title, curve.label, batch)
                 planned.append(PlannedRun(key, config))
@@ -78,16 +71,15 @@ def run_figure(number, preset_name="quick", results_dir="results", out_dir="figu
     figure = figures.get(number)
     planned, lines = plan(figure, preset_name, results_dir, data_dir, seed)
     if not plot_only:
-        for errors in (training.validate(p.config) for p in planned):
-            if errors:
-                raise ValueError(errors)
+        for run in planned:  # every setting is checked before any training starts
+            training.validate(run.config)
     start = time.time()
     metrics = {}
     for i, run in enumerate(planned, 1):
-        run_dir = os.path.join(run.config.results_dir, run.config.run_name)
+        run_dir = os.path.join(run.config.results_dir, run.config.resolved_run_name())
         if not plot_only:
             print(f"[figure {number}] run {i}/{len(planned)}: {' / '.join(map(str, run.key))} "
-                  f"({run.config.run_name})", flush=True)
+                  f"({run_dir})", flush=True)
             run_dir = training.run(run.config)
         if os.path.exists(os.path.join(run_dir, "metrics.csv")):
             metrics[run.key] = training.read_metrics(run_dir)
