@@ -30,7 +30,7 @@ class Preset:
             return "preset: paper (exact settings)"
         parts = [f"{self.steps_for(panel)} of {panel.steps} steps"]
         if self.worker_scale != 1 or self.max_byzantine is not None:
-            parts.append(f"workers x{self.worker_scale:g}" if self.max_byzantine is None
+            parts.append(f"workers x{self.worker_scale:.2g}" if self.max_byzantine is None
                          else f"at most {self.max_byzantine} Byzantine")
         if self.batch_scale != 1:
             parts.append(f"batch x{self.batch_scale:g}")

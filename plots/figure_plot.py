@@ -56,7 +56,7 @@ def _batch_panel(ax, panel, metrics_by_key):
         accuracy = [_evaluated(metrics)[1][-1] for _, metrics in points]
         ax.plot(sizes, accuracy, marker="o", label=curve.label, **_style(curve.label))
     ax.set_xscale("log", base=2)
-    ax.set_xlabel(f"Batch size (images per worker), accuracy at step {panel.steps}")
+    ax.set_xlabel("Batch size (images per worker); accuracy at the last step")
 
 
 def plot_figure(figure, metrics_by_key, preset_lines, out_base):

@@ -140,6 +140,8 @@ def test_bulyan_cost_claim():
     assert evaluate(results({1: 0.3, 12: 0.1, 24: 0.04, 83: 0.01}))[1]
     assert not evaluate(results({1: 0.3, 12: 0.1, 24: 0.08, 83: 0.01}))[1]
     assert not evaluate(results({1: 0.0, 24: 0.01, 83: 0.02}))[1]
+    chance = claims.Results({("MNIST", label, b): metrics(0.1) for b in (1, 24, 83) for label in ("Average", "Bulyan")})
+    assert not evaluate(chance)[1]  # nothing learned: no cost can be shown
 
 
 def test_quick_preset_keeps_each_rule_minimum():
