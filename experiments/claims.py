@@ -1,18 +1,21 @@
 """The published results, as data: each sentence of the paper that states a result, and its check.
 
 The paper gives no numeric tables; its text states results. Each `Claim` keeps the sentence and its
-section, says in words which measurement tests it and with which threshold, and evaluates it on our runs.
+section, says in words which measurement tests it and with which threshold, and evaluates it on our runs,
+one seed at a time: a row of the table gives every measured quantity as median [min, max] over the seeds
+and the verdict as "holds in k of S seeds"; the claim holds overall only when k > S / 2.
 
 Thresholds (one place, documented):
 - SAME_POINTS = 5: "the same accuracy as averaging", "preserved the accuracy", "not affected": the final
-  test accuracy is at most 5 points below the Average reference (issue 5 uses the same 5 points).
+  test accuracy is at most 5 points below the Average reference.
 - INEFFECTIVE_POINTS = 20: "a sub-space of ineffective models", "fail to prevent the attack": the final
   accuracy is at least 20 points below the Average reference.
 - USELESS_ACCURACY = 0.2: "failed to produce a useful model": final accuracy at most 20% (chance is 10%).
 - "Krum suffered a 33% decrease": the relative decrease (Average - Krum) / Average lies within a factor
   of two of 33%, i.e. in [16.5%, 66%].
 "Final" means the last evaluation of the run (step 1000, 500 or 250 under the paper preset; the last step
-of a shortened preset, which the table states).
+of a shortened preset, which the table states). A run whose parameters became non-finite is named in its
+row as "diverged at step t" (its final accuracy is that of a NaN model: chance).
 """
 
 import dataclasses
@@ -31,7 +34,7 @@ class Claim:
     section: str
     sentence: str  # the paper's words
     check: str  # our measurement and threshold, in words
-    evaluate: object  # results -> (measured: str, holds: bool)
+    evaluate: object  # Results -> (quantities [(name, value, unit)], holds: bool)
 
 
 def final_accuracy(metrics):
@@ -43,39 +46,57 @@ def final_accuracy(metrics):
     return float(evaluated[-1])
 
 
+def diverged_at(metrics):
+    """The first step whose training loss is not finite (the parameters became NaN, or so large that the
+    loss overflows), or None. Such a run is marked "diverged at step t" in plots and claims."""
+    steps = np.asarray(metrics["step"])
+    loss = np.asarray(metrics.get("train_loss", np.zeros(steps.shape)), dtype=float)
+    bad = np.flatnonzero((steps > 0) & ~np.isfinite(loss))
+    return int(steps[bad[0]]) if bad.size else None
+
+
 class Results:
-    """The runs of one figure: `results[panel_title, label]` (Figure 6: `[panel, label, batch]`)."""
+    """The runs of one figure for one seed: `results[panel_title, label]` (Figure 6:
+    `[panel, label, batch]`). Records which runs a claim read (`used`), so rows can name diverged ones."""
 
     def __init__(self, metrics_by_key):
         self.metrics = metrics_by_key
+        self.used = []
 
     def final(self, panel, label, batch=None):
         key = (panel, label) if batch is None else (panel, label, batch)
-        return final_accuracy(self.metrics[key])
+        value = final_accuracy(self.metrics[key])
+        if key not in self.used:
+            self.used.append(key)
+        return value
 
     def batches(self, panel, label):
         return sorted(key[2] for key in self.metrics if len(key) == 3 and key[:2] == (panel, label))
 
 
-def _pct(x):
-    return f"{100 * x:.1f}%"
+# Quantities: (name, value, unit); unit "%" for a fraction shown in percent, "pts" for percentage points.
+
+def _accuracy(label, value):
+    return (label, value, "%")
 
 
 def _gaps(results, panel, labels, reference):
-    """Points by which each curve ends below the reference, and a line saying so."""
+    """Each curve's final accuracy and the points by which it ends below the reference."""
     ref = results.final(panel, reference)
-    gaps = {label: 100 * (ref - results.final(panel, label)) for label in labels}
-    measured = f"{reference} {_pct(ref)}; " + ", ".join(
-        f"{label} {_pct(results.final(panel, label))} ({gap:+.1f} pts below)" for label, gap in gaps.items())
-    return measured, gaps
+    quantities, gaps = [_accuracy(reference, ref)], {}
+    for label in labels:
+        accuracy = results.final(panel, label)
+        gaps[label] = 100 * (ref - accuracy)
+        quantities += [_accuracy(label, accuracy), (f"{label} below {reference}", gaps[label], "pts")]
+    return quantities, gaps
 
 
 def below_reference(panel, labels, points, reference="Average"):
     """Each curve's final accuracy is at least `points` below the reference's."""
 
     def evaluate(results):
-        measured, gaps = _gaps(results, panel, labels, reference)
-        return measured, all(gap >= points for gap in gaps.values())
+        quantities, gaps = _gaps(results, panel, labels, reference)
+        return quantities, all(gap >= points for gap in gaps.values())
 
     return evaluate
 
@@ -84,8 +105,8 @@ def near_reference(panel, labels, points=SAME_POINTS, reference="Average"):
     """Each curve's final accuracy is at most `points` below the reference's."""
 
     def evaluate(results):
-        measured, gaps = _gaps(results, panel, labels, reference)
-        return measured, all(gap <= points for gap in gaps.values())
+        quantities, gaps = _gaps(results, panel, labels, reference)
+        return quantities, all(gap <= points for gap in gaps.values())
 
     return evaluate
 
@@ -93,7 +114,10 @@ def near_reference(panel, labels, points=SAME_POINTS, reference="Average"):
 def _all(*evaluations):
     def evaluate(results):
         parts = [e(results) for e in evaluations]
-        return "; ".join(m for m, _ in parts), all(h for _, h in parts)
+        quantities = []
+        for part, _ in parts:
+            quantities += [q for q in part if q[0] not in {name for name, _, _ in quantities}]
+        return quantities, all(h for _, h in parts)
 
     return evaluate
 
@@ -101,7 +125,7 @@ def _all(*evaluations):
 def useless(panel, label):
     def evaluate(results):
         accuracy = results.final(panel, label)
-        return f"{label} {_pct(accuracy)}", accuracy <= USELESS_ACCURACY
+        return [_accuracy(label, accuracy)], accuracy <= USELESS_ACCURACY
 
     return evaluate
 
@@ -110,7 +134,8 @@ def relative_decrease(panel, label, bounds, reference="Average"):
     def evaluate(results):
         ref, accuracy = results.final(panel, reference), results.final(panel, label)
         decrease = (ref - accuracy) / ref
-        return (f"{label} {_pct(accuracy)} vs {reference} {_pct(ref)}: {_pct(decrease)} decrease",
+        return ([_accuracy(reference, ref), _accuracy(label, accuracy),
+                 (f"{label}'s decrease from {reference}", decrease, "%")],
                 bounds[0] <= decrease <= bounds[1])
 
     return evaluate
@@ -122,8 +147,8 @@ def learns_but_slower(panel, labels, reference="Average", floor=0.5):
     def evaluate(results):
         ref = results.final(panel, reference)
         finals = {label: results.final(panel, label) for label in labels}
-        measured = f"{reference} {_pct(ref)}; " + ", ".join(f"{k} {_pct(v)}" for k, v in finals.items())
-        return measured, all(floor < v < ref for v in finals.values())
+        quantities = [_accuracy(reference, ref)] + [_accuracy(k, v) for k, v in finals.items()]
+        return quantities, all(floor < v < ref for v in finals.values())
 
     return evaluate
 
@@ -138,11 +163,11 @@ def bulyan_cost(panel, batch, points=SAME_POINTS):
         gaps = {b: 100 * (results.final(panel, "Average", b) - results.final(panel, "Bulyan", b)) for b in sizes}
         from_batch = [b for b in sizes if b >= batch] or sizes[-1:]
         learned = results.final(panel, "Average", sizes[-1])
-        measured = ", ".join(f"b={b}: {gap:+.1f} pts" for b, gap in gaps.items())
-        measured += f" (Average at b={sizes[-1]}: {_pct(learned)})"
+        quantities = [(f"b={b}", gap, "pts") for b, gap in gaps.items()]
+        quantities.append(_accuracy(f"Average at b={sizes[-1]}", learned))
         holds = all(gaps[b] <= points for b in from_batch) and gaps[sizes[0]] >= gaps[sizes[-1]]
         # a run too short to learn anything (Average at chance) cannot show a cost: not a "holds"
-        return measured, holds and learned > USELESS_ACCURACY
+        return quantities, holds and learned > USELESS_ACCURACY
 
     return evaluate
 
@@ -163,7 +188,7 @@ CLAIMS = (
           "Krum's relative decrease from Average is within a factor 2 of 33% (16.5% to 66%)",
           relative_decrease("CIFAR-10", "Krum", KRUM_DECREASE)),
     Claim(3, "5.2.1", "GeoMed failed to produce a useful model.",
-          f"GeoMed ends at <= {_pct(USELESS_ACCURACY)} accuracy",
+          f"GeoMed ends at <= {100 * USELESS_ACCURACY:.0f}% accuracy",
           useless("CIFAR-10", "GeoMed")),
     Claim(4, "5.2.2", "With eta0 = 1, Krum and GeoMed fail to prevent the attack from pushing the model into an "
                       "ineffective state.",
@@ -211,18 +236,80 @@ def for_figure(number):
     return [claim for claim in CLAIMS if claim.figure == number]
 
 
-def evaluate(number, results, preset_line):
-    """Rows (claim, check, measured, holds) and the markdown table of Figure `number`'s claims."""
-    rows = []
-    for claim in for_figure(number):
+def _format(value, unit):
+    return f"{100 * value:.1f}%" if unit == "%" else f"{value:+.1f} pts"
+
+
+def _format_over_seeds(values, unit):
+    """One value as it is; several as median [min, max]."""
+    if len(values) == 1:
+        return _format(values[0], unit)
+    low, middle, high = np.min(values), np.median(values), np.max(values)
+    return f"{_format(middle, unit)} [{_format(low, unit)}, {_format(high, unit)}]"
+
+
+@dataclasses.dataclass
+class Row:
+    claim: Claim
+    measured: str  # every quantity over the seeds, then the diverged runs
+    holding: int  # seeds on which the claim holds
+    seeds: int  # seeds on which it was measured
+    missing: list  # seeds without the runs it needs
+
+    @property
+    def verdict(self):
+        """"holds" / "does not hold" (over the seeds: only with a majority) / "not measured"."""
+        if self.seeds == 0:
+            return "not measured"
+        return "holds" if self.holding > self.seeds / 2 else "does not hold"
+
+    @property
+    def verdict_text(self):
+        if self.seeds == 0:
+            return "not measured"
+        unit = "seed" if self.seeds == 1 else "seeds"
+        return f"holds in {self.holding} of {self.seeds} {unit}: **{self.verdict}**"
+
+
+def evaluate_claim(claim, results_by_seed):
+    """Evaluates `claim` on each seed's Results ({seed: Results}) -> Row."""
+    quantities, holding, measured_seeds, missing, diverged = {}, 0, [], [], []
+    for seed, results in sorted(results_by_seed.items()):
         try:
             measured, holds = claim.evaluate(results)
-            verdict = "holds" if holds else "does not hold"
-        except KeyError as missing:
-            measured, verdict = f"missing run {missing}", "not measured"
-        rows.append((claim, measured, verdict))
-    lines = [f"# Figure {number}: the paper's claims against our runs", "", preset_line, "",
+        except KeyError as key:
+            missing.append((seed, key.args[0]))
+            continue
+        measured_seeds.append(seed)
+        holding += bool(holds)
+        for name, value, unit in measured:
+            quantities.setdefault((name, unit), []).append(value)
+        for key in results.used:
+            step = diverged_at(results.metrics[key])
+            if step is not None:
+                diverged.append((" / ".join(map(str, key[1:])), seed, step))
+    parts = [f"{name} {_format_over_seeds(values, unit)}" for (name, unit), values in quantities.items()]
+    several = len(results_by_seed) > 1
+    for label, seed, step in diverged:
+        parts.append(f"**{label} diverged at step {step}**" + (f" (seed {seed})" if several else ""))
+    if missing:
+        parts.append("missing: " + ", ".join(
+            f"{' / '.join(map(str, key[1:]))}" + (f" (seed {seed})" if several else "") for seed, key in missing))
+    return Row(claim, "; ".join(parts), holding, len(measured_seeds), [seed for seed, _ in missing])
+
+
+def evaluate(number, results_by_seed, preset_line, partial=False):
+    """Rows and the markdown table of Figure `number`'s claims over the seeds ({seed: Results})."""
+    rows = [evaluate_claim(claim, results_by_seed) for claim in for_figure(number)]
+    seeds = sorted(results_by_seed)
+    title = f"# Figure {number}: the paper's claims against our runs"
+    lines = [title + (" (PARTIAL: some runs are missing or unfinished)" if partial else ""), "",
+             preset_line, "",
+             f"Seeds: {', '.join(map(str, seeds))}. Measured values: "
+             + ("median [min, max] over the seeds. " if len(seeds) > 1 else "")
+             + "A claim holds overall when it holds in more than half of the seeds.", "",
              "| section | the paper says | our check | measured | verdict |", "|---|---|---|---|---|"]
-    for claim, measured, verdict in rows:
-        lines.append(f"| {claim.section} | {claim.sentence} | {claim.check} | {measured} | {verdict} |")
+    for row in rows:
+        lines.append(f"| {row.claim.section} | {row.claim.sentence} | {row.claim.check} | {row.measured} | "
+                     f"{row.verdict_text} |")
     return rows, "\n".join(lines) + "\n"

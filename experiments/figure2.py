@@ -6,7 +6,11 @@ The settings are in experiments/figures.py, the presets in experiments/presets.p
 checked at the end in experiments/claims.py.
 """
 
-from experiments.figure import main_for
+from absl import flags
+
+from experiments import figure
+
+flags.adopt_module_key_flags(figure)  # --help lists the figure flags
 
 if __name__ == "__main__":
-    main_for(2)
+    figure.main_for(2)

@@ -1,0 +1,135 @@
+"""Figures over several seeds, `--plot_only` on incomplete results, and the reproduction report (micro)."""
+
+import os
+import subprocess
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+
+from experiments import figure as figure_lib
+from experiments import figures, reproduce
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "mnist")), reason="../shared/data is absent")
+
+
+@pytest.fixture(scope="module")
+def two_seeds(tmp_path_factory):
+    """`python -m experiments.figure2 --preset=micro --seeds=1,2`, run once for this module."""
+    base = tmp_path_factory.mktemp("seeds")
+    result = subprocess.run([sys.executable, "-m", "experiments.figure2", "--preset=micro", "--seeds=1,2",
+                             f"--data_dir={DATA}", f"--results_dir={base / 'results'}", f"--out_dir={base / 'figures'}"],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return base
+
+
+def micro_plan(base, seeds):
+    return figure_lib.plan(figures.get(2), "micro", str(base / "results"), DATA, seeds)
+
+
+def test_figure2_two_seeds_band_and_verdicts(two_seeds):
+    table = open(two_seeds / "figures" / "micro" / "figure2_claims.md").read()
+    rows = [line for line in table.splitlines() if line.startswith("| 5.2.1")]
+    assert len(rows) == 2 and all(" of 2 seeds: **" in row for row in rows)
+    assert os.path.getsize(two_seeds / "figures" / "micro" / "figure2.png") > 10_000
+    # the plot of these runs: each curve is the median of the two seeds with a band from min to max
+    from plots import figure_plot
+
+    planned, _ = micro_plan(two_seeds, [1, 2])
+    import training
+
+    runs = {}
+    for run in planned:
+        runs.setdefault(run.key, {})[run.seed] = training.read_metrics(run.run_dir)
+    panel = figures.get(2).panels[0]
+    fig, ax = plt.subplots()
+    figure_plot._step_panel(ax, panel, runs)
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == len(panel.curves)
+    krum = [figure_plot.evaluated(runs[("MNIST", "Krum")][seed])[1] for seed in (1, 2)]
+    y = bands[1].get_paths()[0].vertices[:, 1]
+    assert np.isclose(y.min(), np.minimum(*krum).min()) and np.isclose(y.max(), np.maximum(*krum).max())
+    ax.clear()
+    figure_plot._step_panel(ax, panel, {key: {1: by_seed[1]} for key, by_seed in runs.items()})
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # one seed: plain curves
+    plt.close(fig)
+
+
+def test_plot_only_refuses_missing_runs_and_never_draws_nothing(two_seeds, tmp_path):
+    out = tmp_path / "figures"
+    # seed 3 was never trained: refused, naming the run
+    with pytest.raises(figure_lib.FigureError, match=r"4 of 12 runs are missing or unfinished: MNIST / Average, "
+                                                     r"seed 3 \(.*\): missing"):
+        figure_lib.run_figure(2, "micro", str(two_seeds / "results"), str(out), DATA, [1, 2, 3], plot_only=True)
+    assert not os.path.exists(out)
+    paths = figure_lib.run_figure(2, "micro", str(two_seeds / "results"), str(out), DATA, [1, 2, 3],
+                                  plot_only=True, allow_partial=True)
+    table = open(paths[2]).read()
+    assert "(PARTIAL: some runs are missing or unfinished)" in table.splitlines()[0]
+    assert "missing: Average (seed 3)" in table
+    before = open(paths[0], "rb").read()
+    # a mistyped results_dir: nothing on disk, so the good plot is not overwritten
+    with pytest.raises(figure_lib.FigureError, match="no run on disk"):
+        figure_lib.run_figure(2, "micro", str(tmp_path / "typo"), str(out), DATA, [1], plot_only=True,
+                              allow_partial=True)
+    assert open(paths[0], "rb").read() == before
+
+
+def test_plot_only_refuses_an_unfinished_run(two_seeds, tmp_path):
+    import json
+    import shutil
+
+    results = tmp_path / "results"
+    shutil.copytree(two_seeds / "results", results)
+    planned, _ = micro_plan(tmp_path, [1])
+    config_path = os.path.join(planned[1].run_dir, "config.json")
+    saved = json.load(open(config_path))
+    json.dump(dict(saved, finished=False), open(config_path, "w"))
+    with pytest.raises(figure_lib.FigureError, match=r"MNIST / Krum, seed 1 \(.*\): unfinished"):
+        figure_lib.run_figure(2, "micro", str(results), str(tmp_path / "out"), DATA, [1], plot_only=True)
+
+
+def test_plot_only_cli_exits_2_with_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "experiments.figure2", "--preset=micro", "--plot_only",
+                             f"--results_dir={tmp_path}", f"--out_dir={tmp_path}"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Figure 2: 4 of 4 runs are missing or unfinished" in errors[0]
+
+
+def test_figure_help_lists_the_figure_flags():
+    result = subprocess.run([sys.executable, "-m", "experiments.figure3", "--help"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    for flag in ("--preset", "--seeds", "plot_only:", "allow_partial:", "--results_dir", "--data_dir"):
+        assert flag in result.stdout, flag
+
+
+def test_reproduce_writes_the_report(two_seeds, tmp_path):
+    out = tmp_path / "report"
+    os.makedirs(out)
+    (out / "figure2_notes.md").write_text("# Why Figure 2 depends on the seed\n")
+    path = reproduce.reproduce([2, 3], "micro", [1, 2], str(two_seeds / "results"), str(out), DATA,
+                               plot_only=True, allow_partial=True)
+    report = open(path).read()
+    assert "Seeds: 1, 2." in report and "TensorFlow" in report and "cores" in report
+    assert "![Figure 2](figure2.png)" in report and "holds in" in report and " of 2 seeds" in report
+    assert "## Figure 3" in report and "Not run yet." in report  # no CIFAR run in this results folder
+    assert "- [Why Figure 2 depends on the seed](figure2_notes.md)" in report
+    assert os.path.exists(out / "figure2.png") and not os.path.exists(out / "figure2.pdf")
+    with pytest.raises(figure_lib.FigureError):  # without --allow_partial a figure never run is an error
+        reproduce.reproduce([3], "micro", [1], str(two_seeds / "results"), str(out), DATA, plot_only=True)
+
+
+def test_reproduce_trains_each_shared_run_once(two_seeds, capsys):
+    # Figures 2 and 7 share their Average run; the seed-1 runs of Figure 2 exist already
+    reproduce.reproduce([2, 7], "micro", [1], str(two_seeds / "results"), str(two_seeds / "r7"), DATA)
+    out = capsys.readouterr().out
+    assert "[reproduce] 4 of 7 runs done, 3 left" in out and "[reproduce] 7 of 7 runs done" in out
+    assert out.count("now: ") == 3
