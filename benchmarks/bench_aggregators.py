@@ -1,4 +1,4 @@
-"""Time every aggregation rule against a memory-bound floor (issue 2, "Speed").
+"""Time every aggregation rule against a memory-bound floor.
 
 For n = 39 workers, f = 9 and each d (default: 79,510, the MNIST MLP, and 1,756,426, a
 CIFAR-10 CNN), prints each rule's time in ms (median of --repeat runs of a tf.function, after a

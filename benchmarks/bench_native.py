@@ -1,10 +1,10 @@
-"""Benchmark of Bulyan's coordinate-wise stage (issue 3): the native op, the pure-TF path, NumPy.
+"""Benchmark of Bulyan's coordinate-wise stage: the native op, the pure-TF path, NumPy.
 
 For theta = 21, beta = 3 (Bulyan with n = 39, f = 9) at d = 79,510 (MNIST MLP) and 1,756,426
 (CIFAR-10 CNN), prints each implementation's time in ms (median of --repeat runs, the
 implementations interleaved so that they share the machine's load) and the op's ratio to one
 tf.reduce_mean(x, axis=0) over the same [theta, d] matrix (a memory-bound floor).
-Goal of the issue: the op >= 5x faster than the pure-TF path and within 4x of the floor.
+Goal: the op >= 5x faster than the pure-TF path and within 4x of the floor.
 
     python benchmarks/bench_native.py [--d 79510 1756426] [--repeat 9] [--crossover]
 

@@ -1,4 +1,4 @@
-"""Speed of the training engine (issue 4), ms per step, medians of interleaved repetitions.
+"""Speed of the training engine, ms per step, medians of interleaved repetitions.
 
     python benchmarks/bench_training.py            # MNIST MLP, batch 83
     python benchmarks/bench_training.py --cifar    # also the CIFAR-10 CNN, batch 128 (slow on CPU)

@@ -1,4 +1,4 @@
-"""Native C++ TensorFlow op for Bulyan's coordinate-wise stage (issue 3; paper section 4).
+"""Native C++ TensorFlow op for Bulyan's coordinate-wise stage (paper, section 4).
 
 `native.load()` returns `closest_to_median_mean(picked [theta, d], beta) -> [d]` backed by the
 op, or None when the pure-TF path is to be used; BULYAN_NATIVE=0/1 forces either path (see

@@ -1,4 +1,4 @@
-"""`native.load()` and the BULYAN_NATIVE switch (issue 3); no built library needed."""
+"""`native.load()` and the BULYAN_NATIVE switch; no built library needed."""
 
 import warnings
 

@@ -1,4 +1,4 @@
-"""The native ClosestToMedianMean op (issue 3) against a NumPy transcription of Bulyan's
+"""The native ClosestToMedianMean op against a NumPy transcription of Bulyan's
 coordinate-wise stage (paper section 4), hand-computed cases, and the pure-TF path."""
 
 import numpy as np
