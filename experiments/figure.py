@@ -106,6 +106,7 @@ def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), **run_opti
                         lr0=panel.lr0, lr_decay=panel.lr_decay, steps=steps,
                         eval_every=preset.eval_every, eval_examples=preset.eval_examples,
                         attack=attack, attack_stop=panel.attack_stop if attack != "none" else None,
+                        attack_options=dict(panel.attack_options) if attack != "none" else {},
                         seed=seed, data_dir=data_dir, results_dir=os.path.join(results_dir, preset_name),
                         **run_options)
                     key = (panel.title, curve.label) if batch is None else (panel.title, curve.label, batch)

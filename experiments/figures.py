@@ -49,6 +49,7 @@ class Panel:
     steps: int
     curves: tuple
     attack: str = "none"
+    attack_options: tuple = ()  # (key, value) pairs for the attack (ablations; the paper's figures use none)
     attack_stop: int = None  # None: never stops
     x: str = "step"
     batch_sizes: tuple = ()  # x="batch_size" only
