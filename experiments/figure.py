@@ -83,17 +83,25 @@ def parse_seeds(values, default=1):
     return seeds
 
 
-def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), **run_options):
+def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), dataset_seeds=None, **run_options):
     """The runs of `figure` under a preset, seed by seed: a list of PlannedRun, and one description line
-    per panel. `run_options` are further RunConfig fields that do not change a run (e.g. its strategy)."""
+    per panel. `dataset_seeds` ({dataset: seeds}) gives some datasets' panels other seeds than `seeds`.
+    `run_options` are further RunConfig fields that do not change a run (e.g. its strategy)."""
     import training
 
     planned, lines = [], []
-    for seed in seeds:
+    dataset_seeds = dataset_seeds or {}
+    every_seed = sorted(set(seeds).union(*dataset_seeds.values()))
+    for panel in figure.panels:
+        preset = presets.get(preset_name, panel.dataset)
+        panel_seeds = dataset_seeds.get(panel.dataset, seeds)
+        shown = "" if list(panel_seeds) == every_seed else f", seeds {', '.join(map(str, panel_seeds))}"
+        lines.append(f"{panel.title}: {preset.describe(panel)}{shown}")
+    for seed in every_seed:
         for panel in figure.panels:
+            if seed not in dataset_seeds.get(panel.dataset, seeds):
+                continue
             preset = presets.get(preset_name, panel.dataset)
-            if seed == seeds[0]:
-                lines.append(f"{panel.title}: {preset.describe(panel)}")
             steps = preset.steps_for(panel)
             batches = preset.batch_sweep(panel) if panel.x == "batch_size" else (None,)
             for curve in panel.curves:
@@ -173,7 +181,8 @@ def render(number, planned, lines, out_base, allow_partial=False, formats=("png"
     steps = steps_text(planned)
     os.makedirs(os.path.dirname(out_base) or ".", exist_ok=True)
     paths = plot_figure(figure, runs, lines, steps, seeds, out_base, partial=partial, formats=formats)
-    results = {seed: claims.Results(finished.get(seed, {})) for seed in seeds}
+    results = {seed: claims.Results(finished.get(seed, {}), {run.key for run in planned if run.seed == seed})
+               for seed in seeds}
     _, table = claims.evaluate(number, results, "; ".join(lines), partial=partial)
     with open(out_base + "_claims.md", "w") as out:
         out.write(table)

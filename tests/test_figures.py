@@ -156,6 +156,19 @@ def test_diverged_run_is_named_in_its_claim_row():
     assert "**Krum diverged at step 7** (seed 4)" in rows[0].measured
 
 
+def test_claims_skip_seeds_whose_runs_were_not_planned():
+    def results(seed):
+        keys = {("MNIST", label) for label in ("Average", "Krum", "GeoMed", "Brute")}
+        metrics_by_key = {key: metrics(0.2 if key[1] != "Average" else 0.9) for key in keys if seed == 1}
+        return claims.Results(metrics_by_key, planned=keys if seed == 1 else set())
+
+    rows, table = claims.evaluate(2, {1: results(1), 2: results(2)}, "")
+    assert (rows[0].holding, rows[0].seeds) == (1, 1) and "missing" not in table
+    unplanned = claims.Results({}, planned={("MNIST", "Average")})
+    rows, _ = claims.evaluate(2, {1: results(1), 2: unplanned}, "")
+    assert "missing: Average (seed 2)" in rows[0].measured
+
+
 def test_krum_decrease_claim_bounds():
     def verdict(krum):
         results = claims.Results({("CIFAR-10", "Average"): metrics(0.6), ("CIFAR-10", "Krum"): metrics(krum),

@@ -118,7 +118,7 @@ def test_reproduce_writes_the_report(two_seeds, tmp_path):
     path = reproduce.reproduce([2, 3], "micro", [1, 2], str(two_seeds / "results"), str(out), DATA,
                                plot_only=True, allow_partial=True)
     report = open(path).read()
-    assert "Seeds: 1, 2." in report and "TensorFlow" in report and "cores" in report
+    assert "Seeds: 1, 2 (" in report and "TensorFlow" in report and "cores" in report
     assert "![Figure 2](figure2.png)" in report and "holds in" in report and " of 2 seeds" in report
     assert "## Figure 3" in report and "Not run yet." in report  # no CIFAR run in this results folder
     assert "- [Why Figure 2 depends on the seed](figure2_notes.md)" in report
@@ -133,3 +133,10 @@ def test_reproduce_trains_each_shared_run_once(two_seeds, capsys):
     out = capsys.readouterr().out
     assert "[reproduce] 4 of 7 runs done, 3 left" in out and "[reproduce] 7 of 7 runs done" in out
     assert out.count("now: ") == 3
+
+
+def test_dataset_seeds_plan_cifar_panels_on_fewer_seeds():
+    planned, lines = figure_lib.plan(figures.get(6), "micro", "/tmp/unused", None, [1, 2, 3], {"cifar10": [1]})
+    seeds = {(run.config.dataset, run.seed) for run in planned}
+    assert seeds == {("mnist", 1), ("mnist", 2), ("mnist", 3), ("cifar10", 1)}
+    assert lines[0].endswith("test images)") and lines[1].endswith(", seeds 1")
