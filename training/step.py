@@ -13,6 +13,10 @@ gradients.
 A non-finite aggregated gradient (say `average` under a NaN attack) is applied as it is (the model then
 holds NaN: that is the rule's failure, which the metrics show); the step reports it as `finite = False`
 and the loop logs it.
+
+One step function (`make_step_body`) for every strategy: only its gradient stage differs, here the h
+gradients of this process (`make_worker_gradients`), or their shares over tf.distribute replicas gathered
+into the same [h, d] (`training.distributed`).
 """
 
 import math
