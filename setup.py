@@ -6,7 +6,14 @@ be importable while building: install with
     pip install -e ".[test]"                          # the package and its dependencies
     pip install --no-build-isolation --no-deps -e .   # again, now building the op against them
 
-(pip's default build isolation hides the installed TensorFlow from this script). A missing
+(pip's default build isolation hides the installed TensorFlow from this script).
+
+TensorFlow comes from an extra, so that exactly one TensorFlow distribution is installed (two, such as
+tensorflow-cpu and tensorflow, write the same files and shadow each other):
+- "cpu" (and "test", which adds pytest): tensorflow-cpu on x86_64 (no CUDA kernels: 274 MB against
+  572 MB for the tensorflow 2.21 wheel), tensorflow elsewhere;
+- "gpu": tensorflow[and-cuda] (TensorFlow with its CUDA libraries from pip), in a fresh environment.
+A plain `pip install -e .` installs no TensorFlow and leaves an installed one as it is. A missing
 TensorFlow or compiler, or a failed compile, only prints a warning: the package still installs and
 Bulyan uses its pure-TF path. `python -m native.build` rebuilds the op in place.
 """
@@ -19,6 +26,8 @@ from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CPU_TENSORFLOW = ["tensorflow-cpu>=2.16; platform_machine=='x86_64'",
+                  "tensorflow>=2.16; platform_machine!='x86_64'"]
 
 
 class BuildNativeOp(build_ext):
@@ -58,15 +67,14 @@ setup(
                                     "native*", "plots*", "training*"]),
     python_requires=">=3.10",
     install_requires=[
-        "tensorflow-cpu>=2.16; platform_machine=='x86_64'",
-        "tensorflow>=2.16; platform_machine!='x86_64'",
         "tensorflow-datasets",
         "importlib_resources",
         "numpy",
         "matplotlib",
         "absl-py",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"cpu": CPU_TENSORFLOW, "gpu": ["tensorflow[and-cuda]>=2.16"],
+                    "test": CPU_TENSORFLOW + ["pytest"]},
     ext_modules=[Extension(
         "native._closest_to_median_mean",
         sources=["native/closest_to_median_mean.cc"],

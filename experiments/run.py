@@ -3,7 +3,9 @@
     python -m experiments.run --dataset=mnist --gar=krum --n=57 --f=27 --steps=300 --data_dir=../shared/data
 
 Writes <results_dir>/<run_name>/ (config.json, metrics.csv, checkpoints/, tensorboard/); rerunning the same
-command resumes an interrupted run, or returns at once when it is finished. An impossible setting prints
+command resumes an interrupted run, or returns at once when it is finished. --strategy=mirrored or
+multi_worker shares the workers' gradients over devices or processes with the same metrics (README,
+"Running on several devices or machines"). An impossible setting prints
 one line to stderr and exits with code 2 before any data is loaded.
 """
 
@@ -44,6 +46,11 @@ _string("tfds_dir", None, "TFDS's own data folder; unset: TFDS's default.")
 _enum("data_source", "auto", ["auto", "raw", "tfds"], "auto: the raw files in --data_dir when present, else "
       "TFDS (offline MNIST from --data_dir as its manual_dir).")
 _integer("eval_examples", None, "Evaluate on the first this many test images; unset: all.")
+_enum("strategy", "none", ["none", "mirrored", "multi_worker"], "Where the workers' gradients run: this "
+      "process (none), --replicas local devices (mirrored), or the processes of TF_CONFIG (multi_worker; see "
+      "experiments.launch_local). The metrics are the same.")
+_integer("replicas", None, "mirrored: the GPUs, or logical CPU devices when there is none, to use; unset: "
+         "every GPU, or 2 CPU devices.")
 
 
 def parse_options(pairs, flag):
@@ -79,13 +86,15 @@ def config_from_flags():
         attack=FLAGS.attack, attack_options=parse_options(FLAGS.attack_options, "attack_options"),
         attack_start=FLAGS.attack_start, attack_stop=FLAGS.attack_stop, seed=FLAGS.seed,
         results_dir=FLAGS.results_dir, run_name=FLAGS.run_name, data_dir=FLAGS.data_dir,
-        tfds_dir=FLAGS.tfds_dir, data_source=FLAGS.data_source, eval_examples=FLAGS.eval_examples)
+        tfds_dir=FLAGS.tfds_dir, data_source=FLAGS.data_source, eval_examples=FLAGS.eval_examples,
+        strategy=FLAGS.strategy, replicas=FLAGS.replicas)
 
 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     import training
+    from training import strategies
 
     try:
         config = config_from_flags()
@@ -94,6 +103,9 @@ def main(argv):
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     run_dir = training.run(config)
+    if not strategies.is_chief(strategies.create(config)):
+        print(f"{run_dir}: worker done (the chief writes the run's files)")
+        return
     metrics = training.read_metrics(run_dir)
     accuracy = metrics["accuracy"][~np.isnan(metrics["accuracy"])]
     print(f"{run_dir}: final test accuracy {accuracy[-1]:.2%} after {int(metrics['step'][-1])} steps")

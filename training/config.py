@@ -6,7 +6,7 @@ import json
 
 # Settings that do not change the trajectory of a run: they are left out of its derived name and may
 # differ when a run is resumed.
-LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every")
+LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every", "strategy", "replicas")
 
 
 @dataclasses.dataclass
@@ -36,6 +36,8 @@ class RunConfig:
     data_source: str = "auto"  # "auto" | "raw" | "tfds" (see training.datasets)
     l2: float = 1e-4
     eval_examples: int = None  # None: the whole test set
+    strategy: str = "none"  # "none" | "mirrored" | "multi_worker": where the gradients run (training.strategies)
+    replicas: int = None  # mirrored only: the GPUs or logical CPUs to use (None: every GPU, or 2 CPUs)
 
     def trajectory(self):
         """The settings that determine the metrics (everything but `LOGISTICS`), as a dict."""
@@ -53,10 +55,11 @@ def derived_run_name(config):
 
 
 def validate(config):
-    """Raises ValueError, naming the value and the rule, when `config` cannot run. Loads no data."""
+    """Raises ValueError, naming the value and the rule, when `config` cannot run. Loads no data. Creates
+    the run's `tf.distribute` strategy, if any (`training.strategies`), before TensorFlow starts."""
     import aggregators
     import attacks
-    from training import datasets
+    from training import datasets, strategies
 
     def check(holds, message):
         if not holds:
@@ -91,6 +94,8 @@ def validate(config):
           f"data_source must be one of {', '.join(datasets.SOURCES)}, got {config.data_source!r}")
     for name in ("gar_options", "attack_options"):
         check(isinstance(getattr(config, name), dict), f"{name} must be a dict, got {getattr(config, name)!r}")
+    strategies.check(config)
+    strategies.create(config)  # before _check_options starts TensorFlow: logical devices, collectives
     _check_options(config)
 
 

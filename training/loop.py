@@ -22,7 +22,7 @@ import tensorflow as tf
 from absl import logging
 
 import models
-from training import datasets, flat, gradients, metrics, tensorboard
+from training import datasets, distributed, flat, gradients, metrics, strategies, tensorboard
 from training.config import validate
 from training.evaluate import make_evaluate
 from training.step import make_train_step
@@ -55,6 +55,9 @@ def _check_same_run(saved, config, run_dir):
 def run(config, progress=True):
     """Trains (or resumes, or reuses) the run of `config`; returns the path of its folder."""
     validate(config)
+    strategy = strategies.create(config)  # created by validate, before TensorFlow started
+    chief = strategies.is_chief(strategy)  # only the chief writes the run's files
+    progress = progress and chief
     run_dir = os.path.join(config.results_dir, config.resolved_run_name())
     config_path = os.path.join(run_dir, "config.json")
     saved = _read_json(config_path)
@@ -62,31 +65,35 @@ def run(config, progress=True):
         _check_same_run(saved, config, run_dir)
         if saved.get("finished") and saved.get("steps") == config.steps:
             return run_dir
-    os.makedirs(run_dir, exist_ok=True)
+    if chief:
+        os.makedirs(run_dir, exist_ok=True)
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     dataset = datasets.load(config.dataset, config.data_dir, config.tfds_dir, config.data_source)
     model = models.get(dataset.model)()
-    params = tf.Variable(flat.flatten(model.trainable_variables), name="params")
-    step = tf.Variable(0, dtype=tf.int64, name="step")
+    params, step = distributed.create_variables(strategy, flat.flatten(model.trainable_variables))
     manager = tf.train.CheckpointManager(tf.train.Checkpoint(params=params, step=step),
                                          os.path.join(run_dir, "checkpoints"), max_to_keep=2)
     if manager.latest_checkpoint:
         manager.checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+    distributed.sync_from_chief(strategy, [params, step])
     start = int(step.numpy())
     if start > config.steps:
         raise ValueError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
 
     d = int(params.shape[0])
     method = gradients.DEFAULT_METHOD.get(dataset.model, "loop")
-    train_step, names = make_train_step(config, model, dataset, params, step, method)
+    train_step, names = make_train_step(config, model, dataset, params, step, method, strategy)
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
-    _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
-                              "finished": False})
-    log = metrics.MetricsFile(os.path.join(run_dir, "metrics.csv"), list(metrics.BASE_COLUMNS) + names,
-                              keep_until=start if start > 0 else None)
-    writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
+    if chief:
+        _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
+                                  "finished": False})
+        log = metrics.MetricsFile(os.path.join(run_dir, "metrics.csv"), list(metrics.BASE_COLUMNS) + names,
+                                  keep_until=start if start > 0 else None)
+        writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
+    else:
+        log, writer = metrics.DiscardedMetrics(), tf.summary.create_noop_writer()
     elapsed = float(log.last_row["wall_time"]) if log.last_row else 0.0
     session_start, last_print, nonfinite = time.time(), 0.0, 0
 
@@ -132,10 +139,12 @@ def run(config, progress=True):
             if done % config.checkpoint_every == 0 or done == config.steps:
                 log.flush()
                 writer.flush()
-                manager.save(checkpoint_number=done)
+                if chief:
+                    manager.save(checkpoint_number=done)
             report(done, accuracy)
     log.close()
     writer.close()
-    _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
-                              "finished": True, "nonfinite_steps": nonfinite})
+    if chief:
+        _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
+                                  "finished": True, "nonfinite_steps": nonfinite})
     return run_dir

@@ -55,6 +55,21 @@ class MetricsFile:
         self._file.close()
 
 
+class DiscardedMetrics:
+    """A `MetricsFile` that keeps nothing (the non-chief workers of a distributed run)."""
+
+    last_row = None
+
+    def write(self, values):
+        pass
+
+    def flush(self):
+        pass
+
+    def close(self):
+        pass
+
+
 def read_metrics(run_dir):
     """`<run_dir>/metrics.csv` as {column: float numpy array}, NaN for empty cells."""
     with open(os.path.join(run_dir, "metrics.csv"), newline="") as file:

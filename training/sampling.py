@@ -18,11 +18,13 @@ def step_key(seed, step, stream):
     return tf.random.experimental.stateless_fold_in(base, tf.cast(step, tf.int64))
 
 
-def sample_indices(seed, step, workers, batch_size, population):
-    """Indices [workers, batch_size] into a training set of `population` examples: row i is worker i's
-    batch, uniform with replacement, keyed by (seed, step, i)."""
+def sample_indices(seed, step, workers, batch_size, population, first=0):
+    """Indices [workers, batch_size] into a training set of `population` examples: row i is the batch of
+    worker first + i, uniform with replacement, keyed by (seed, step, first + i). `first` may be a tensor
+    (a replica's first worker, `training.distributed`)."""
     key = step_key(seed, step, DATA_STREAM)
-    rows = [tf.random.stateless_uniform([batch_size], tf.random.experimental.stateless_fold_in(key, worker),
+    rows = [tf.random.stateless_uniform([batch_size],
+                                        tf.random.experimental.stateless_fold_in(key, first + worker),
                                         minval=0, maxval=population, dtype=tf.int32)
             for worker in range(workers)]
     return tf.stack(rows)

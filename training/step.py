@@ -13,6 +13,10 @@ gradients.
 A non-finite aggregated gradient (say `average` under a NaN attack) is applied as it is (the model then
 holds NaN: that is the rule's failure, which the metrics show); the step reports it as `finite = False`
 and the loop logs it.
+
+One step function (`make_step_body`) for every strategy: only its gradient stage differs, here the h
+gradients of this process (`make_worker_gradients`), or their shares over tf.distribute replicas gathered
+into the same [h, d] (`training.distributed`).
 """
 
 import math
@@ -21,7 +25,7 @@ import tensorflow as tf
 
 import aggregators
 import attacks
-from training import flat, sampling
+from training import distributed, flat, sampling
 from training.gradients import per_worker_gradients
 from training.schedule import learning_rate
 
@@ -54,30 +58,38 @@ def logged_names(config, d):
         return list(context.logged)
 
 
-def make_train_step(config, model, dataset, params, step, method):
-    """The step function `() -> dict of scalar tensors` (lr, train_loss, finite, then the attack's
-    logged values, NaN outside the attack window). Updates `params` ([d] variable) and `step`."""
-    n, f = config.n, config.f
-    h = honest_workers(config)
-    d = int(params.shape[0])
+def make_worker_gradients(config, model, dataset, method):
+    """`(t, x, workers, first=0) -> (gradients [workers, d], losses [workers])`: the gradients of workers
+    first, ..., first + workers - 1 at step t and parameters x, on their mini-batches (`training.sampling`:
+    a worker's batch depends on (seed, t, worker) only). `first` may be a tensor."""
     shapes = [v.shape for v in model.trainable_variables]
-    attack = attacks.get(config.attack)
-    names = logged_names(config, d)
     train_images = tf.convert_to_tensor(dataset.train_images)
     train_labels = tf.convert_to_tensor(dataset.train_labels)
     population = int(dataset.train_images.shape[0])
+
+    def worker_gradients(t, x, workers, first=0):
+        indices = sampling.sample_indices(config.seed, t, workers, config.batch_size, population, first)
+        images = dataset.normalise(tf.gather(train_images, indices))
+        labels = tf.gather(train_labels, indices)
+        return per_worker_gradients(model, flat.unflatten(x, shapes), images, labels, config.l2, method)
+
+    return worker_gradients
+
+
+def make_step_body(config, params, step, names, gradient_stage, agree=None):
+    """The step `() -> dict of scalar tensors`, one for every strategy: `gradient_stage(t, x)` gives the
+    honest gradients [h, d] and losses [h]; then the attack, the rule and the update. `agree(update)`
+    (None: the identity) makes every replica apply the same update (`training.distributed`)."""
+    n, f = config.n, config.f
+    d = int(params.shape[0])
+    attack = attacks.get(config.attack)
     loss_workers = n if not is_attacked(config) else n - f  # train_loss: mean over the honest workers
 
-    @tf.function
     def train_step():
         t = step.read_value()
         x = params.read_value()
         lr = learning_rate(config.lr0, config.lr_decay, t)
-        indices = sampling.sample_indices(config.seed, t, h, config.batch_size, population)
-        images = dataset.normalise(tf.gather(train_images, indices))
-        labels = tf.gather(train_labels, indices)
-        gradients, losses = per_worker_gradients(model, flat.unflatten(x, shapes), images, labels,
-                                                 config.l2, method)
+        gradients, losses = gradient_stage(t, x)
         logged = []
         if is_attacked(config):
             honest = gradients[:n - f]
@@ -98,11 +110,28 @@ def make_train_step(config, model, dataset, params, step, method):
                 gradients, logged = tf.cond(attacks.active(t, config.attack_start, config.attack_stop),
                                             with_attack, without_attack)
         aggregated = aggregators.aggregate(config.gar, gradients, f, **config.gar_options)
-        params.assign_sub(lr * tf.cast(aggregated, params.dtype))
+        update = lr * tf.cast(aggregated, params.dtype)
+        params.assign_sub(update if agree is None else agree(update))
         step.assign_add(1)
         out = {"lr": lr, "train_loss": tf.reduce_mean(losses[:loss_workers]),
                "finite": tf.reduce_all(tf.math.is_finite(aggregated))}
         out.update(zip(names, logged))
         return out
 
-    return train_step, names
+    return train_step
+
+
+def make_train_step(config, model, dataset, params, step, method, strategy=None):
+    """The step function `() -> dict of scalar tensors` (lr, train_loss, finite, then the attack's
+    logged values, NaN outside the attack window). Updates `params` ([d] variable) and `step`.
+    `strategy`: None computes the h gradients here; a `tf.distribute.Strategy` shares them over its
+    replicas (`training.distributed`, which must also have created `params` and `step`)."""
+    h = honest_workers(config)
+    names = logged_names(config, int(params.shape[0]))
+    worker_gradients = make_worker_gradients(config, model, dataset, method)
+    if strategy is None:
+        body = make_step_body(config, params, step, names, lambda t, x: worker_gradients(t, x, h))
+        return tf.function(body), names
+    stage = distributed.ShardedGradients(strategy, worker_gradients, h)
+    body = make_step_body(config, params, step, names, stage.gradients, stage.agree)
+    return distributed.replicated_step(strategy, body), names

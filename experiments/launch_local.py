@@ -1,0 +1,171 @@
+"""Runs one multi-worker training on this machine: K processes on 127.0.0.1, each with its TF_CONFIG.
+
+    python -m experiments.launch_local --workers=2 [--timeout=S] -- --dataset=mnist --gar=krum --n=14 ...
+
+Every flag after `--` goes to `python -m experiments.run --strategy=multi_worker` (or to `--module`).
+Each worker gets a free loopback port and TF_CONFIG = {"cluster": {"worker": [every address]}, "task":
+{"type": "worker", "index": i}}; worker 0 is the chief, which writes the run's files and whose output is
+streamed here. Every worker's output also goes to <log_dir>/worker-<i>.log.
+
+The launcher stops every worker, by PID, when one of them fails (then it prints that worker's last error
+and exits with its code, or 1), on --timeout (exit 124; it also catches a worker that never starts) and on
+Ctrl-C (exit 130). Bad launcher flags exit with code 2.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HOST = "127.0.0.1"
+STOP_GRACE_SECONDS = 5.0
+POLL_SECONDS = 0.2
+ERROR_LINES = 15
+
+
+def free_ports(count):
+    """`count` distinct ports that 127.0.0.1 can bind now (all held open while choosing)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((HOST, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def tf_config(addresses, index):
+    return json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}})
+
+
+def last_error(log_path):
+    """The last lines of a worker's log, from its last traceback (or error line) on."""
+    try:
+        with open(log_path, errors="replace") as file:
+            lines = [line.rstrip("\n") for line in file if line.strip()]
+    except OSError:
+        return "(no log)"
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback") or line.startswith("error:")]
+    tail = lines[starts[-1]:] if starts else lines
+    return "\n".join(tail[-ERROR_LINES:]) or "(empty log)"
+
+
+class Worker:
+    """One worker process; its stdout and stderr go to its log file (and the chief's also to ours)."""
+
+    def __init__(self, index, command, env, log_path, stream):
+        self.index, self.log_path = index, log_path
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True)
+        self.reader = threading.Thread(target=self._copy, args=(stream,), daemon=True)
+        self.reader.start()
+
+    def _copy(self, stream):
+        for line in self.process.stdout:
+            self.log.write(line)
+            self.log.flush()
+            if stream:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS, to this worker's PID."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def close(self):
+        self.reader.join(timeout=STOP_GRACE_SECONDS)
+        self.log.close()
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m experiments.launch_local",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, required=True, help="processes to start (K >= 1)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds before stopping them all")
+    parser.add_argument("--module", default="experiments.run", help="the Python module each worker runs")
+    parser.add_argument("--log_dir", default=None, help="where worker-<i>.log go (default: a new temp dir)")
+    parser.add_argument("run_flags", nargs=argparse.REMAINDER, help="-- then the flags of --module")
+    args = parser.parse_args(argv)
+    flags = args.run_flags[1:] if args.run_flags[:1] == ["--"] else args.run_flags
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.timeout is not None and args.timeout <= 0:
+        parser.error(f"--timeout must be > 0 seconds, got {args.timeout}")
+    if any(flag.startswith("--strategy") and flag != "--strategy=multi_worker" for flag in flags):
+        parser.error("the workers run with --strategy=multi_worker; do not pass another --strategy")
+    return args, flags
+
+
+def launch(workers, flags, timeout=None, module="experiments.run", log_dir=None):
+    """Starts the workers, waits for them; returns the exit code (module docstring)."""
+    log_dir = log_dir or tempfile.mkdtemp(prefix="launch_local-")
+    os.makedirs(log_dir, exist_ok=True)
+    addresses = [f"{HOST}:{port}" for port in free_ports(workers)]
+    command = [sys.executable, "-u", "-m", module, "--strategy=multi_worker"] + flags
+    print(f"launch_local: {workers} worker(s) on {', '.join(addresses)}; logs in {log_dir}", flush=True)
+    started = time.time()
+    processes = []
+    try:
+        for index in range(workers):
+            env = dict(os.environ, TF_CONFIG=tf_config(addresses, index))
+            processes.append(Worker(index, command, env, os.path.join(log_dir, f"worker-{index}.log"),
+                                    stream=index == 0))
+        while True:
+            codes = [worker.process.poll() for worker in processes]
+            failed = [(w, c) for w, c in zip(processes, codes) if c not in (None, 0)]
+            if failed:
+                worker, code = failed[0]
+                _stop_all(processes)
+                print(f"launch_local: worker {worker.index} (pid {worker.process.pid}) exited with code "
+                      f"{code}; stopped the others. Its last error:\n{last_error(worker.log_path)}",
+                      file=sys.stderr, flush=True)
+                return code if code > 0 else 1
+            if all(code == 0 for code in codes):
+                return 0
+            if timeout is not None and time.time() - started > timeout:
+                _stop_all(processes)
+                running = [w.index for w, c in zip(processes, codes) if c is None]
+                print(f"launch_local: timeout after {timeout:g} s; stopped worker(s) {running}. "
+                      f"Logs in {log_dir}", file=sys.stderr, flush=True)
+                return 124
+            time.sleep(POLL_SECONDS)
+    except KeyboardInterrupt:
+        _stop_all(processes)
+        print("launch_local: interrupted; stopped every worker", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        _stop_all(processes)
+        for worker in processes:
+            worker.close()
+
+
+def _stop_all(processes):
+    for worker in processes:
+        if worker.process.poll() is None:
+            worker.process.terminate()
+    for worker in processes:
+        worker.stop()
+
+
+def main(argv=None):
+    args, flags = parse(sys.argv[1:] if argv is None else argv)
+    sys.exit(launch(args.workers, flags, args.timeout, args.module, args.log_dir))
+
+
+if __name__ == "__main__":
+    main()
