@@ -34,6 +34,10 @@ flags.DEFINE_integer("seed", 1, "Seed of every run of the figure (the one-seed f
 flags.DEFINE_list("seeds", None, "Seeds, e.g. 1,2,3 or 1-5: one run per (curve, seed); the plot draws the "
                   "median and the min-max band, the claims are checked on every seed. Overrides --seed.")
 flags.DEFINE_bool("plot_only", False, "Only re-plot and re-check from the runs saved on disk.")
+flags.DEFINE_enum("strategy", "none", ["none", "mirrored", "multi_worker"], "Where each run's worker gradients "
+                  "are computed: this process, --replicas local devices, or the TF_CONFIG cluster "
+                  "(training.strategies); the results are the same.")
+flags.DEFINE_integer("replicas", None, "With --strategy=mirrored: the local GPUs or logical CPUs to use.")
 flags.DEFINE_bool("allow_partial", False, "With --plot_only: plot even when runs are missing or unfinished "
                   "(the plot and the table then say PARTIAL).")
 
@@ -205,6 +209,11 @@ def run_figure(number, preset_name="quick", results_dir="results", out_dir="figu
     return paths
 
 
+def strategy_options():
+    """The --strategy and --replicas flags as RunConfig fields."""
+    return {"strategy": FLAGS.strategy, "replicas": FLAGS.replicas}
+
+
 def main_for(number):
     """The entry point of `python -m experiments.figureN`."""
 
@@ -214,7 +223,7 @@ def main_for(number):
         try:
             seeds = parse_seeds(FLAGS.seeds, FLAGS.seed)
             run_figure(number, FLAGS.preset, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir, seeds,
-                       FLAGS.plot_only, FLAGS.allow_partial)
+                       FLAGS.plot_only, FLAGS.allow_partial, **strategy_options())
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             sys.exit(2)

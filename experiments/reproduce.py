@@ -199,7 +199,7 @@ def main(argv):
         if dataset_seeds:
             command += f" --cifar10_seeds={','.join(map(str, dataset_seeds['cifar10']))}"
         reproduce(numbers, FLAGS.preset, seeds, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
-                  FLAGS.plot_only, FLAGS.allow_partial, command, dataset_seeds)
+                  FLAGS.plot_only, FLAGS.allow_partial, command, dataset_seeds, **figure_lib.strategy_options())
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
