@@ -53,7 +53,8 @@ def shift_attack(attack_name, honest, context, coordinate, budget):
         coordinate_spread = tf.reduce_mean(tf.abs(centered))
     else:
         options_lib.require(attack_name, -d <= coordinate < d,
-                            f"coordinate must be in [-d, d) = [{-d}, {d}), got coordinate={coordinate}")
+                            f"coordinate must be in [-d, d) = [{-d}, {d}), got coordinate={coordinate} "
+                            f"(the model has d={d:,} parameters)")
         coordinate %= d
         direction = tf.one_hot(coordinate, d, dtype=honest.dtype)
         direction_norm = 1.0

@@ -5,15 +5,19 @@
 Writes <results_dir>/<run_name>/ (config.json, metrics.csv, checkpoints/, tensorboard/); rerunning the same
 command resumes an interrupted run, or returns at once when it is finished. --strategy=mirrored or
 multi_worker shares the workers' gradients over devices or processes with the same metrics (README,
-"Running on several devices or machines"). An impossible setting prints
-one line to stderr and exits with code 2 before any data is loaded.
+"Running on several devices or machines"). An impossible setting or a mistyped flag prints one line to
+stderr and exits with code 2 before any data is loaded; so does a run that cannot start (missing or
+corrupt data files, no readable checkpoint, a run folder holding other settings).
 """
 
+import difflib
 import functools
 import sys
 
 import numpy as np
 from absl import app, flags
+
+from experiments import logs
 
 # Our own FlagValues: the figure scripts define flags of the same names (--seed, --data_dir, ...) on
 # absl's global FLAGS, and both modules may be imported in one process (the test suite).
@@ -93,6 +97,7 @@ def config_from_flags():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    logs.import_tensorflow_quietly()
     import training
     from training import strategies
 
@@ -100,9 +105,11 @@ def main(argv):
         config = config_from_flags()
         training.validate(config)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    run_dir = training.run(config)
+        _exit_with(error)
+    try:
+        run_dir = training.run(config)
+    except training.RunError as error:  # the data, the run folder or its checkpoints
+        _exit_with(error)
     if not strategies.is_chief(strategies.create(config)):
         print(f"{run_dir}: worker done (the chief writes the run's files)")
         return
@@ -111,12 +118,24 @@ def main(argv):
     print(f"{run_dir}: final test accuracy {accuracy[-1]:.2%} after {int(metrics['step'][-1])} steps")
 
 
+def _exit_with(error):
+    print(f"error: {error}", file=sys.stderr)
+    sys.exit(2)
+
+
 def parse_flags(argv):
-    """Parses `argv` into this module's FLAGS; what they do not know goes to absl's (--help, logging)."""
+    """Parses `argv` into this module's FLAGS; what they do not know goes to absl's (--help, logging). A
+    mistyped flag or value exits 2 with one line."""
     if any(arg in ("--help", "-h", "--helpshort", "-?") for arg in argv[1:]):
         print(__doc__ + "\n" + FLAGS.get_help())
         sys.exit(0)
-    return flags.FLAGS(FLAGS(argv, known_only=True))
+    try:
+        return flags.FLAGS(FLAGS(argv, known_only=True))
+    except flags.UnrecognizedFlagError as error:
+        close = difflib.get_close_matches(error.flagname, list(FLAGS), n=1)
+        _exit_with(f"unknown flag --{error.flagname}" + (f"; did you mean --{close[0]}?" if close else ""))
+    except flags.Error as error:
+        _exit_with(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
 if __name__ == "__main__":

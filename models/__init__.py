@@ -3,6 +3,9 @@
 Every model maps normalised images to 10 logits (no softmax: the loss applies it).
 """
 
+import functools
+import math
+
 from models.cifar10_cnn import cifar10_cnn
 from models.loss import loss_fn, softmax_cross_entropy
 from models.mnist_mlp import mnist_mlp
@@ -24,4 +27,11 @@ def get(name):
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(names())}") from None
 
 
-__all__ = ["FOR_DATASET", "cifar10_cnn", "get", "loss_fn", "mnist_mlp", "names", "softmax_cross_entropy"]
+@functools.lru_cache(maxsize=None)
+def parameter_count(name):
+    """d, the number of trainable parameters of model `name` (builds the Keras model once: ~0.1 s)."""
+    return sum(math.prod(variable.shape) for variable in get(name)().trainable_variables)
+
+
+__all__ = ["FOR_DATASET", "cifar10_cnn", "get", "loss_fn", "mnist_mlp", "names", "parameter_count",
+           "softmax_cross_entropy"]

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from training import datasets, raw_files, sampling
+from training.errors import RunError
 
 SHARED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 
@@ -132,3 +133,75 @@ def test_tfds_prepares_mnist_offline_from_the_official_files(tmp_path):
             assert int(a.sum(dtype=np.int64)) == int(b.sum(dtype=np.int64))
     again = datasets.load("mnist", data_dir=SHARED_DATA, tfds_dir=str(tmp_path), source="tfds")
     np.testing.assert_array_equal(again.train_labels, tfds_data.train_labels)
+
+
+def _hand_made_mnist(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = (np.zeros((3, 28, 28)), np.array([5, 0, 4]), np.zeros((2, 28, 28)), np.array([7, 2]))
+    for name, array in zip(raw_files.MNIST_FILES, arrays):
+        _write_idx(folder / name, array)
+    return folder
+
+
+@pytest.fixture
+def no_tfds(monkeypatch):
+    """Makes any use of TFDS fail the test (it would download)."""
+    def forbidden(*args):
+        raise AssertionError(f"TFDS was called with {args}")
+
+    monkeypatch.setattr(datasets, "_load_tfds", forbidden)
+
+
+def test_a_data_dir_without_the_files_names_them_and_downloads_nothing(tmp_path, no_tfds):
+    with pytest.raises(RunError, match="data_dir '.*nowhere' is not a folder"):
+        datasets.load("mnist", data_dir=str(tmp_path / "nowhere"))
+    with pytest.raises(RunError, match="no mnist files under data_dir=.*expected mnist/"):
+        datasets.load("mnist", data_dir=str(tmp_path))
+    (_hand_made_mnist(tmp_path / "mnist") / raw_files.MNIST_FILES[2]).unlink()
+    with pytest.raises(RunError, match=r"mnist files missing: .*mnist/t10k-images-idx3-ubyte\.gz \("):
+        datasets.load("mnist", data_dir=str(tmp_path))
+    py = tmp_path / "cifar10" / "cifar-10-batches-py"
+    py.mkdir(parents=True)
+    for name in raw_files.CIFAR10_PY_FILES:
+        if name != "data_batch_3":
+            (py / name).write_bytes(b"")
+    with pytest.raises(RunError, match=r"cifar10 files missing: .*cifar-10-batches-py/data_batch_3 \("):
+        datasets.load("cifar10", data_dir=str(tmp_path))
+    with pytest.raises(RunError, match="data_source=raw reads the standard files of a data_dir"):
+        datasets.load("mnist", source="raw")
+
+
+@pytest.mark.parametrize("damage, error", [
+    (lambda path: path.write_bytes(path.read_bytes()[:40]), "EOFError"),  # truncated gzip
+    (lambda path: path.write_bytes(b"not gzip at all"), "BadGzipFile"),
+])
+def test_a_corrupt_mnist_file_is_named(tmp_path, no_tfds, damage, error):
+    folder = _hand_made_mnist(tmp_path / "mnist")
+    damage(folder / raw_files.MNIST_FILES[1])
+    with pytest.raises(RunError, match=rf"cannot read .*train-labels-idx1-ubyte\.gz: {error}"):
+        datasets.load("mnist", data_dir=str(tmp_path))
+
+
+def test_a_corrupt_cifar_batch_is_named(tmp_path, no_tfds):
+    py = tmp_path / "cifar-10-batches-py"
+    py.mkdir()
+    for i, name in enumerate(raw_files.CIFAR10_PY_FILES):
+        with open(py / name, "wb") as file:
+            pickle.dump({b"labels": [0, 1], b"data": _cifar_rows(2, i)}, file, protocol=2)
+    (py / "test_batch").write_bytes(np.random.default_rng(0).bytes(500))
+    with pytest.raises(RunError, match=r"cannot read .*cifar-10-batches-py/test_batch: "):
+        datasets.load("cifar10", data_dir=str(tmp_path))
+    with open(py / "test_batch", "wb") as file:  # a pickle of the wrong shape
+        pickle.dump({b"labels": [0], b"data": np.zeros((1, 100), np.uint8)}, file, protocol=2)
+    with pytest.raises(RunError, match=r"test_batch: data \[1, 100\] and labels \[1\] are not"):
+        datasets.load("cifar10", data_dir=str(tmp_path))
+
+
+def test_tfds_only_without_data_dir_or_when_asked(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(datasets, "_load_tfds", lambda *args: calls.append(args) or raw_files.read_mnist(folder))
+    folder = _hand_made_mnist(tmp_path / "mnist")
+    assert datasets.load("mnist", data_dir=str(tmp_path)).train_labels.tolist() == [5, 0, 4] and not calls
+    datasets.load("mnist")
+    datasets.load("mnist", data_dir=str(tmp_path), tfds_dir="t", source="tfds")  # data_dir: TFDS's manual_dir
+    assert calls == [("mnist", None, None), ("mnist", str(tmp_path), "t")]

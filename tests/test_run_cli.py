@@ -1,6 +1,7 @@
 """`python -m experiments.run`: impossible settings exit 2 with one clear line, before any data loads."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -9,6 +10,20 @@ import pytest
 from experiments import run as cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = next((path for path in (os.path.join(REPO, "..", "shared", "data"),
+                                      os.path.join(REPO, "..", "..", "shared", "data"))
+                    if os.path.isdir(os.path.join(path, "mnist"))), None)
+
+
+def _main(argv):
+    """Runs `experiments.run` in-process with `argv`, expecting it to exit; returns the exit code."""
+    cli.FLAGS(["run"] + argv)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["run"])
+    finally:
+        cli.FLAGS.unparse_flags()
+    return exit_info.value.code
 
 
 def test_subprocess_rule_minimum_exits_2_with_one_line():
@@ -27,6 +42,13 @@ def test_subprocess_rule_minimum_exits_2_with_one_line():
     (["--attack=nope"], "error: unknown attack 'nope'"),
     (["--gar_options=norm"], "error: --gar_options takes key=value, got 'norm'"),
     (["--steps=0"], "error: steps must be >= 1, got 0"),
+    (["--lr0=inf"], "error: lr0 must be a finite number, got inf"),
+    (["--lr0=nan"], "error: lr0 must be a finite number, got nan"),
+    (["--lr_decay=inf"], "error: lr_decay must be a finite number, got inf"),
+    (["--seed=-1"], "error: seed must be in [0, 2**32), got -1"),
+    (["--n=5", "--attack=lp"], "error: attack lp needs Byzantine workers, got f=0"),
+    (["--data_dir=/nonexistent"], "error: data_dir '/nonexistent' is not a folder"),
+    (["--data_source=raw"], "error: data_source=raw reads the standard files of a data_dir"),
 ])
 def test_impossible_settings_exit_2(argv, message, capsys, tmp_path):
     cli.FLAGS(["run", f"--results_dir={tmp_path}"] + argv)
@@ -72,3 +94,56 @@ def test_help_lists_the_flags():
     result = subprocess.run([sys.executable, "-m", "experiments.run", "--help"], cwd=REPO, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0 and "--attack_stop" in result.stdout and "--gar_options" in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--step=3"], "error: unknown flag --step; did you mean --steps?"),
+    (["--steps=abc"], "error: flag --steps=abc: invalid literal for int() with base 10: 'abc'"),
+    (["--lr0=fast"], "error: flag --lr0=fast: could not convert string to float: 'fast'"),
+])
+def test_flag_typos_exit_2_with_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_flags(["run"] + argv)
+    cli.FLAGS.unparse_flags()
+    assert exit_info.value.code == 2 and capsys.readouterr().err.splitlines() == [message]
+
+
+def test_a_results_dir_that_is_a_file_exits_2(capsys, tmp_path):
+    (tmp_path / "file").write_text("")
+    assert _main([f"--results_dir={tmp_path / 'file'}"]) == 2
+    assert re.fullmatch(f"error: {tmp_path / 'file'} is a file, not a folder: .*\n", capsys.readouterr().err)
+
+
+@pytest.mark.skipif(SHARED_DATA is None, reason="../shared/data absent")
+def test_errors_raised_in_the_run_exit_2_with_one_line(capsys, tmp_path):
+    """A run folder holding other settings, fewer steps than done, then no readable checkpoint."""
+    common = [f"--results_dir={tmp_path}", "--run_name=r", f"--data_dir={SHARED_DATA}", "--n=2", "--batch_size=4",
+              "--eval_examples=10", "--eval_every=2", "--checkpoint_every=1"]
+    cli.FLAGS(["run"] + common + ["--steps=2"])
+    try:
+        cli.main(["run"])  # trains 2 steps
+    finally:
+        cli.FLAGS.unparse_flags()
+    capsys.readouterr()
+    for argv, message in ((["--steps=2", "--lr0=0.5"], f"error: {tmp_path / 'r'} holds a run with lr0=1.0, not 0.5; "
+                                                       "choose another run_name"),
+                          (["--steps=1"], f"error: {tmp_path / 'r'} has already done 2 steps, more than steps=1")):
+        assert _main(common + argv) == 2
+        assert capsys.readouterr().err.splitlines() == [message]
+    for name in os.listdir(tmp_path / "r" / "checkpoints"):
+        if name.endswith(".index"):
+            open(tmp_path / "r" / "checkpoints" / name, "w").close()
+    assert _main(common + ["--steps=3"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("W")]  # the warnings
+    assert len(errors) == 1 and errors[0].startswith(f"error: no readable checkpoint in {tmp_path / 'r'}")
+
+
+@pytest.mark.skipif(SHARED_DATA is None, reason="../shared/data absent")
+def test_a_normal_run_prints_progress_and_its_result_without_info_logs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "experiments.run", f"--results_dir={tmp_path}", "--n=2",
+                             "--batch_size=4", "--steps=2", "--checkpoint_every=1", "--eval_examples=10",
+                             f"--data_dir={SHARED_DATA}"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                            env={key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"})
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"\] step 2/2 .*\n.*: final test accuracy .* after 2 steps\n$", result.stdout)
+    assert result.stderr == ""  # no INFO line from TensorFlow or absl (e.g. "Sharding callback duration")

@@ -9,9 +9,9 @@ import tensorflow as tf
 
 import attacks
 import training
-from training import datasets, loop
+from training import checkpoints, datasets, loop
 
-datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100))
+datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
 
 
 @attacks.register("test_constant", "tests only: every Byzantine gradient is `value`")
@@ -150,3 +150,62 @@ def test_derived_run_name_is_deterministic_and_setting_dependent(tmp_path):
     assert training.derived_run_name(a) == training.derived_run_name(b)
     assert training.derived_run_name(a).startswith("synthetic-average-n3-f0-none-")
     assert training.derived_run_name(a) != training.derived_run_name(_config(tmp_path, seed=9))
+
+
+def test_a_corrupt_latest_checkpoint_resumes_from_the_previous_one(tmp_path, monkeypatch):
+    whole = training.read_metrics(training.run(_config(tmp_path, run_name="whole"), progress=False))
+    run_dir = training.run(_config(tmp_path, run_name="corrupt", steps=4), progress=False)  # ckpt-2, ckpt-4
+    with open(os.path.join(run_dir, "checkpoints", "ckpt-4.data-00000-of-00001"), "r+b") as file:
+        file.write(np.random.default_rng(0).bytes(64))
+    warned = []
+    monkeypatch.setattr(checkpoints.logging, "warning", lambda message, *args: warned.append(message % args))
+    _same_metrics(training.read_metrics(training.run(_config(tmp_path, run_name="corrupt"), progress=False)), whole)
+    assert warned[0].startswith(f"checkpoint {os.path.join(run_dir, 'checkpoints', 'ckpt-4')} is unreadable")
+
+
+def test_a_run_that_cannot_load_raises_run_error_and_leaves_no_folder(tmp_path):
+    with pytest.raises(training.RunError, match="eval_examples=101 is more than the 100 test images of synthetic"):
+        training.run(_config(tmp_path, eval_examples=101), progress=False)
+    bad = tmp_path / "data"
+    bad.mkdir()
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        (bad / name).write_bytes(b"not gzip")
+    results = tmp_path / "results"
+    with pytest.raises(training.RunError, match="cannot read .*train-images-idx3-ubyte.gz: BadGzipFile"):
+        training.run(training.RunConfig(dataset="mnist", n=3, steps=1, data_dir=str(bad), results_dir=str(results)))
+    assert os.listdir(tmp_path) == ["data"] and not os.path.exists(results)
+
+
+def test_attack_options_are_checked_against_the_model_d():
+    lp = dict(dataset="mnist", gar="krum", n=5, f=1, attack="lp")
+    training.validate(training.RunConfig(**lp, attack_options={"coordinate": 100}))
+    training.validate(training.RunConfig(**lp, attack_options={"coordinate": -79510}))
+    with pytest.raises(ValueError, match=r"got coordinate=79510 \(the model has d=79,510 parameters\)"):
+        training.validate(training.RunConfig(**lp, attack_options={"coordinate": 79510}))
+    training.validate(training.RunConfig(**{**lp, "dataset": "synthetic"}, attack_options={"coordinate": 100}))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"lr0": float("inf")}, "lr0 must be a finite number, got inf"),
+    ({"lr0": float("nan")}, "lr0 must be a finite number, got nan"),
+    ({"lr_decay": float("inf")}, "lr_decay must be a finite number, got inf"),
+    ({"l2": float("nan")}, "l2 must be a finite number, got nan"),
+    ({"lr0": "1"}, "lr0 must be a finite number, got '1'"),
+    ({"seed": -1}, r"seed must be in \[0, 2\*\*32\), got -1"),
+    ({"seed": 2 ** 32}, r"seed must be in \[0, 2\*\*32\), got 4294967296"),
+    ({"eval_examples": 2.5}, "eval_examples must be an integer, got 2.5"),
+    ({"attack": "signflip"}, "attack signflip needs Byzantine workers, got f=0; use attack=none"),
+    ({"data_source": "raw"}, "data_source=raw reads the standard files of a data_dir; none was given"),
+])
+def test_validate_refuses_absurd_values(tmp_path, changes, message):
+    with pytest.raises(training.RunError, match=message):
+        training.validate(_config(tmp_path, **changes))
+
+
+def test_validate_refuses_a_results_dir_that_is_a_file_and_keeps_figure_settings(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(training.RunError, match=f"{tmp_path / 'file'} is a file, not a folder"):
+        training.validate(_config(tmp_path / "file" / "deeper"))
+    training.validate(_config(tmp_path, n=5, f=1))  # attack "none" with f declared (Figure 6)
+    training.validate(_config(tmp_path, n=5, f=0))  # Average over the honest workers only

@@ -3,6 +3,10 @@
 import dataclasses
 import hashlib
 import json
+import math
+import os
+
+from training.errors import RunError
 
 # Settings that do not change the trajectory of a run: they are left out of its derived name and may
 # differ when a run is resumed.
@@ -55,24 +59,32 @@ def derived_run_name(config):
 
 
 def validate(config):
-    """Raises ValueError, naming the value and the rule, when `config` cannot run. Loads no data. Creates
-    the run's `tf.distribute` strategy, if any (`training.strategies`), before TensorFlow starts."""
+    """Raises ValueError (`RunError`), naming the value and the rule, when `config` cannot run. Reads no data:
+    the data files are only looked for, and d (for the attack's options) comes from building the model.
+    Creates the run's `tf.distribute` strategy, if any (`training.strategies`), before TensorFlow starts."""
     import aggregators
     import attacks
     from training import datasets, strategies
 
     def check(holds, message):
         if not holds:
-            raise ValueError(message)
+            raise RunError(message)
 
     check(config.dataset in datasets.names(),
           f"unknown dataset {config.dataset!r}; known datasets: {', '.join(datasets.names())}")
     check(config.gar in aggregators.names(),
           f"unknown aggregation rule {config.gar!r}; known rules: {', '.join(aggregators.names())}")
     attacks.get(config.attack)  # ValueError listing the known attacks
-    for name in ("n", "f", "batch_size", "steps", "eval_every", "checkpoint_every", "attack_start", "seed"):
+    for name in ("n", "f", "batch_size", "steps", "eval_every", "checkpoint_every", "attack_start", "seed",
+                 "attack_stop", "eval_examples"):
         value = getattr(config, name)
-        check(isinstance(value, int) and not isinstance(value, bool), f"{name} must be an integer, got {value!r}")
+        check((isinstance(value, int) and not isinstance(value, bool))
+              or (value is None and name in ("attack_stop", "eval_examples")),
+              f"{name} must be an integer, got {value!r}")
+    for name in ("lr0", "lr_decay", "l2"):
+        value = getattr(config, name)
+        check(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+              f"{name} must be a finite number, got {value!r}")
     check(config.f >= 0, f"f must be >= 0, got f={config.f}")
     check(config.f <= config.n, f"f must be <= n, got n={config.n}, f={config.f}")
     minimum = aggregators.get(config.gar).min_workers(config.f)
@@ -85,6 +97,7 @@ def validate(config):
     check(config.lr0 > 0, f"lr0 must be > 0, got {config.lr0}")
     check(config.lr_decay > 0, f"lr_decay (r_eta) must be > 0, got {config.lr_decay}")
     check(config.l2 >= 0, f"l2 must be >= 0, got {config.l2}")
+    check(0 <= config.seed < 2 ** 32, f"seed must be in [0, 2**32), got {config.seed}")
     check(config.attack_start >= 0, f"attack_start must be >= 0, got {config.attack_start}")
     check(config.attack_stop is None or config.attack_stop >= config.attack_start,
           f"attack_stop must be >= attack_start, got [{config.attack_start}, {config.attack_stop})")
@@ -94,26 +107,44 @@ def validate(config):
           f"data_source must be one of {', '.join(datasets.SOURCES)}, got {config.data_source!r}")
     for name in ("gar_options", "attack_options"):
         check(isinstance(getattr(config, name), dict), f"{name} must be a dict, got {getattr(config, name)!r}")
+    check(config.f > 0 or getattr(attacks.get(config.attack), "honest", False),
+          f"attack {config.attack} needs Byzantine workers, got f=0; use attack=none for a run without attack")
     strategies.check(config)
     strategies.create(config)  # before _check_options starts TensorFlow: logical devices, collectives
     _check_options(config)
+    datasets.check_source(config.dataset, config.data_dir, config.data_source)
+    _check_run_folder(os.path.join(config.results_dir, config.resolved_run_name()))
+
+
+def _check_run_folder(run_dir):
+    """The run folder, and the nearest of its parents that exists, must be folders (not files)."""
+    path = os.path.abspath(run_dir)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise RunError(f"{path} is a file, not a folder: the run cannot be written to {run_dir}")
 
 
 def _check_options(config):
-    """Calls the rule and the attack on tiny zero gradients in a scratch graph (nothing runs), so that a
-    bad --gar_options or --attack_options fails here, before any data is loaded."""
+    """Calls the rule and the attack on zero gradients of the model's real d in a scratch graph (nothing
+    runs), so that a bad --gar_options or --attack_options fails here, before any data is loaded. For a
+    dataset registered without its model, d is unknown: the attack's options are then checked when the
+    run builds its training step."""
     import aggregators
     import attacks
+    import models
     import tensorflow as tf
+    from training import datasets
 
-    d = 4
+    model = datasets.model_of(config.dataset)
+    d = models.parameter_count(model) if model else 4
     with tf.Graph().as_default():
         try:
             aggregators.aggregate(config.gar, tf.zeros([config.n, d]), config.f, **config.gar_options)
         except TypeError as error:
             raise ValueError(f"{config.gar}: bad gar_options {config.gar_options}: {error}") from None
         attack = attacks.get(config.attack)
-        if config.f > 0 and not getattr(attack, "honest", False):
+        if model and config.f > 0 and not getattr(attack, "honest", False):
             context = attacks.AttackContext(config.n, config.f, config.gar, dict(config.gar_options),
                                             tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32))
             try:

@@ -1,16 +1,18 @@
 """The datasets, held whole in memory: uint8 images and int32 labels, normalised in-graph.
 
-Where the arrays come from (`load(name, data_dir, tfds_dir, source)`), in this order for source="auto":
-1. `data_dir` holds the standard files (MNIST: `mnist/*.gz`; CIFAR-10:
-   `cifar10/cifar-10-batches-py/` or `-bin/`): the raw reader of `training.raw_files` (offline, about a
-   second; ../shared/data has this layout).
-2. Otherwise TensorFlow Datasets: `tfds.load(name, data_dir=tfds_dir)` (None: TFDS's default folder),
-   which downloads and prepares the dataset the first time (online), or, for MNIST, prepares it offline
-   from `<data_dir>/mnist` (or `data_dir`) given as `DownloadConfig(manual_dir=...)`: the official files
-   pass TFDS's checksums. The decoded arrays are then cached as `<tfds_dir>/bulyan_arrays/<name>.npz`, so
-   the next load takes a second instead of ten.
-source="raw" or "tfds" forces one path. Note that TFDS stores the examples in its own (shuffled) order,
-so the same seed samples different images from the two sources; each is reproducible.
+Where the arrays come from (`load(name, data_dir, tfds_dir, source)`):
+- source="auto" (the default): with a `data_dir`, its standard files only (MNIST: `mnist/*.gz`;
+  CIFAR-10: `cifar10/cifar-10-batches-py/` or `-bin/`), read by `training.raw_files` (offline, about a
+  second; ../shared/data has this layout). A missing or corrupt file raises `RunError` naming it: nothing
+  is downloaded. Without a `data_dir`, TensorFlow Datasets.
+- source="raw": the standard files; a `data_dir` is required.
+- source="tfds": `tfds.load(name, data_dir=tfds_dir)` (None: TFDS's default folder), which downloads and
+  prepares the dataset the first time (online), or, for MNIST, prepares it offline from
+  `<data_dir>/mnist` (or `data_dir`) given as `DownloadConfig(manual_dir=...)`: the official files pass
+  TFDS's checksums. The decoded arrays are then cached as `<tfds_dir>/bulyan_arrays/<name>.npz`, so the
+  next load takes a second instead of ten.
+Note that TFDS stores the examples in its own (shuffled) order, so the same seed samples different images
+from the two sources; each is reproducible.
 
 Normalisation (in the graph, from uint8): MNIST pixels / 255 in [0, 1]; CIFAR-10 per-channel
 standardisation (pixels / 255 - mean) / std with the training set's channel mean and std.
@@ -24,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from training import raw_files
+from training.errors import RunError
 
 SOURCES = ("auto", "raw", "tfds")
 
@@ -48,11 +51,19 @@ class Dataset:
 
 
 _LOADERS = {}
+_MODELS = {}
 
 
-def register(name, loader):
-    """Registers `loader(data_dir, tfds_dir, source) -> Dataset` under `name` (tests add tiny ones)."""
+def register(name, loader, model=None):
+    """Registers `loader(data_dir, tfds_dir, source) -> Dataset` under `name` (tests add tiny ones).
+    `model`: the `models` name it trains, which lets `training.validate` know d before loading any data."""
     _LOADERS[name] = loader
+    _MODELS[name] = model
+
+
+def model_of(name):
+    """The `models` name dataset `name` trains, or None when it was registered without one."""
+    return _MODELS.get(name)
 
 
 def names():
@@ -61,7 +72,7 @@ def names():
 
 
 def load(name, data_dir=None, tfds_dir=None, source="auto"):
-    """The dataset `name` ('mnist', 'cifar10', or one registered), from the first source that has it."""
+    """The dataset `name` ('mnist', 'cifar10', or one registered), from `data_dir` or TFDS (module docstring)."""
     if name not in _LOADERS:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(names())}")
     if source not in SOURCES:
@@ -69,13 +80,27 @@ def load(name, data_dir=None, tfds_dir=None, source="auto"):
     return _LOADERS[name](data_dir, tfds_dir, source)
 
 
+def uses_raw_files(data_dir, source):
+    """Whether 'mnist' and 'cifar10' come from the standard files in `data_dir` (else from TFDS)."""
+    return source == "raw" or (source == "auto" and bool(data_dir))
+
+
+def check_source(name, data_dir=None, source="auto"):
+    """Raises `RunError` when dataset `name` cannot come from (`data_dir`, `source`): a `data_dir` that is
+    not a folder, source="raw" without one, or, for the standard files, any of them missing. Reads nothing."""
+    if data_dir and not os.path.isdir(data_dir):
+        raise RunError(f"data_dir {data_dir!r} is not a folder")
+    if source == "raw" and not data_dir:
+        raise RunError("data_source=raw reads the standard files of a data_dir; none was given")
+    if name in raw_files.NAMES and uses_raw_files(data_dir, source):
+        raw_files.find_raw(name, data_dir)
+
+
 def load_arrays(name, data_dir=None, tfds_dir=None, source="auto"):
     """(train_images, train_labels, test_images, test_labels) of 'mnist' or 'cifar10' (module docstring)."""
-    raw = raw_files.find_raw(name, data_dir)
-    if source == "raw" or (source == "auto" and raw is not None):
-        if raw is None:
-            raise ValueError(f"no standard {name} files under data_dir={data_dir!r}")
-        return raw()
+    check_source(name, data_dir, source)
+    if uses_raw_files(data_dir, source):
+        return raw_files.find_raw(name, data_dir)()
     return _load_tfds(name, data_dir, tfds_dir)
 
 
@@ -128,13 +153,13 @@ def _cifar10(data_dir, tfds_dir, source):
                    mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std))
 
 
-register("mnist", _mnist)
-register("cifar10", _cifar10)
+register("mnist", _mnist, model="mnist_mlp")
+register("cifar10", _cifar10, model="cifar10_cnn")
 
 
 def synthetic(train=512, test=256, shape=(28, 28, 1), model="mnist_mlp", seed=0, name="synthetic"):
     """A small learnable stand-in for tests and benchmarks: class c lights up stripe c of the image,
-    over uniform noise. Register it with `register(name, lambda *_: synthetic(...))`."""
+    over uniform noise. Register it with `register(name, lambda *_: synthetic(...), model=model)`."""
     rng = np.random.default_rng(seed)
 
     def make(count):

@@ -1,14 +1,15 @@
 """`run(config)`: one training run, resumable, into `<results_dir>/<run_name>/`.
 
 The folder holds config.json (the settings, d, and "finished" once done), metrics.csv
-(`training.metrics`), checkpoints/ (`tf.train.CheckpointManager` of the flat parameters x and the step;
-the data and RNG need nothing else: they are stateless functions of (seed, step)) and tensorboard/.
+(`training.metrics`), checkpoints/ (`training.checkpoints`: the flat parameters x and the step, the last
+two kept; the data and RNG need nothing else: they are stateless functions of (seed, step)) and tensorboard/.
 
 Calling `run` again with the same settings returns at once when the run is finished; otherwise it resumes
-from the latest checkpoint, drops the metrics rows past it and goes on, so the metrics equal those of an
+from the latest readable checkpoint, drops the metrics rows past it and goes on, so the metrics equal those of an
 uninterrupted run (wall_time aside). A finished run can also be extended by asking for more steps under
 the same run_name (it then has an extra evaluation at its old last step). Seeded: Keras' and TF's seeds
-are set and op determinism is on, so a CPU run repeats exactly.
+are set and op determinism is on, so a CPU run repeats exactly. A run that cannot start (its data, its
+folder, its checkpoints or its settings against a saved run) raises `RunError` before writing anything.
 """
 
 import dataclasses
@@ -22,8 +23,9 @@ import tensorflow as tf
 from absl import logging
 
 import models
-from training import datasets, distributed, flat, gradients, metrics, strategies, tensorboard
+from training import checkpoints, datasets, distributed, flat, gradients, metrics, strategies, tensorboard
 from training.config import validate
+from training.errors import RunError
 from training.evaluate import make_evaluate
 from training.step import make_train_step
 
@@ -34,7 +36,11 @@ def _read_json(path):
     if not os.path.exists(path):
         return None
     with open(path) as file:
-        return json.load(file)
+        try:
+            return json.load(file)
+        except json.JSONDecodeError as error:
+            raise RunError(f"{path} is not valid JSON ({error}); delete its run folder to train the run "
+                           "again") from None
 
 
 def _write_json(path, data):
@@ -48,8 +54,8 @@ def _check_same_run(saved, config, run_dir):
     wanted = json.loads(json.dumps(config.trajectory(), default=str))
     for key, value in wanted.items():
         if key != "steps" and saved.get(key) != value:
-            raise ValueError(f"{run_dir} holds a run with {key}={saved.get(key)!r}, not {value!r}; "
-                             "choose another run_name")
+            raise RunError(f"{run_dir} holds a run with {key}={saved.get(key)!r}, not {value!r}; "
+                           "choose another run_name")
 
 
 def run(config, progress=True):
@@ -65,28 +71,28 @@ def run(config, progress=True):
         _check_same_run(saved, config, run_dir)
         if saved.get("finished") and saved.get("steps") == config.steps:
             return run_dir
-    if chief:
-        os.makedirs(run_dir, exist_ok=True)
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     dataset = datasets.load(config.dataset, config.data_dir, config.tfds_dir, config.data_source)
+    if config.eval_examples is not None and config.eval_examples > len(dataset.test_labels):
+        raise RunError(f"eval_examples={config.eval_examples} is more than the {len(dataset.test_labels):,} "
+                       f"test images of {config.dataset}")
     model = models.get(dataset.model)()
     params, step = distributed.create_variables(strategy, flat.flatten(model.trainable_variables))
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(params=params, step=step),
-                                         os.path.join(run_dir, "checkpoints"), max_to_keep=2)
-    if manager.latest_checkpoint:
-        manager.checkpoint.restore(manager.latest_checkpoint).assert_consumed()
+    saved_variables, checkpoint_dir = {"params": params, "step": step}, os.path.join(run_dir, "checkpoints")
+    checkpoints.restore(checkpoint_dir, saved_variables)
     distributed.sync_from_chief(strategy, [params, step])
     start = int(step.numpy())
     if start > config.steps:
-        raise ValueError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
+        raise RunError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
 
     d = int(params.shape[0])
     method = gradients.DEFAULT_METHOD.get(dataset.model, "loop")
     train_step, names = make_train_step(config, model, dataset, params, step, method, strategy)
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
     if chief:
+        os.makedirs(run_dir, exist_ok=True)  # only now: a run that fails to load leaves no folder behind
         _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
                                   "finished": False})
         log = metrics.MetricsFile(os.path.join(run_dir, "metrics.csv"), list(metrics.BASE_COLUMNS) + names,
@@ -140,7 +146,7 @@ def run(config, progress=True):
                 log.flush()
                 writer.flush()
                 if chief:
-                    manager.save(checkpoint_number=done)
+                    checkpoints.save(checkpoint_dir, done, saved_variables)
             report(done, accuracy)
     log.close()
     writer.close()

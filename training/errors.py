@@ -1,0 +1,7 @@
+"""`RunError`: a run cannot start or resume because of what it was given (a setting, a data file, a run
+folder or a checkpoint), not because of a bug. Its message is one line naming the value at fault;
+`python -m experiments.run` prints it and exits with code 2."""
+
+
+class RunError(ValueError):
+    """A run's input is unusable; the message names the value (setting, file or folder) and the rule."""
