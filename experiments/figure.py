@@ -20,7 +20,11 @@ import sys
 
 from absl import app, flags
 
-from experiments import claims, figures, presets
+from experiments import logs
+
+logs.import_tensorflow_quietly()  # before the rules import TensorFlow: no INFO banners on stderr
+
+from experiments import claims, figures, presets  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("preset", "quick", list(presets.PRESETS), "paper: exact settings; quick: short CPU runs; "
