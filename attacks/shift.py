@@ -81,7 +81,7 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         direction_norm = 1.0
         coordinate_spread = tf.reduce_mean(tf.abs(centered[:, coordinate]))
     stats = shift_statistics(centered, norm, coordinate)
-    scale = tf.reduce_mean(shifted_distances(stats, 0.0)) / direction_norm
+    scale = search_scale(stats, direction_norm)
     if _uses_distances(rule):  # the selecting rules and bulyan-*
         honest_distances = aggregators.pairwise_distances(honest, norm=norm)
 
@@ -96,24 +96,22 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         aggregated = rule(gradients_at(gamma), f, **gar_options, **extra)
         return along(tf.cast(aggregated, honest.dtype) - mean, coordinate)
 
-    if rule.selects or objective == "selected":
-        if rule.selects:
-            def accepts(gamma):
-                selected = rule.select_from_distances(byzantine_distances(gamma), f, **gar_options)
-                return tf.reduce_any(tf.convert_to_tensor(selected) >= h)
-        else:
-            needs_rows = base == "brute" and norm != 2
+    if rule.selects:
+        gamma, _ = largest_selected(rule, gar_options, honest_distances, stats, f, scale, budget)
+        context.log("gamma", gamma)
+        context.log("selected", gamma > 0)
+    elif objective == "selected":
+        needs_rows = base == "brute" and norm != 2
 
-            def accepts(gamma):
-                rows = gradients_at(gamma) if needs_rows else None
-                picked = bulyan.picks(byzantine_distances(gamma), f, base, rows, norm)
-                return tf.reduce_any(picked >= h)
+        def accepts(gamma):
+            rows = gradients_at(gamma) if needs_rows else None
+            picked = bulyan.picks(byzantine_distances(gamma), f, base, rows, norm)
+            return tf.reduce_any(picked >= h)
 
         gamma, _ = gamma_search.largest_accepted(accepts, scale, budget)
         context.log("gamma", gamma)
         context.log("selected", gamma > 0)
-        if not rule.selects:
-            context.log("displacement", displacement(gamma_scale * gamma))
+        context.log("displacement", displacement(gamma_scale * gamma))
     else:
         low = coordinate_spread / 4
         low = tf.where(low > 0, low, scale * 2.0 ** -20)
@@ -122,6 +120,26 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         context.log("gamma", gamma)
         context.log("displacement", value if gamma_scale == 1 else displacement(gamma_scale * gamma))
     return inputs.replicate(mean + gamma_scale * gamma * direction, f)
+
+
+def search_scale(stats, direction_norm):
+    """The searches' scale: mean_i ||c_i||_p / ||E||_p, where B is as far from the honest gradients
+    as they are from their mean (`stats` from `shift_statistics`)."""
+    return tf.reduce_mean(shifted_distances(stats, 0.0)) / direction_norm
+
+
+def largest_selected(rule, gar_options, honest_distances, stats, f, scale, budget):
+    """(gamma_m, smallest rejected probe) for a rule that selects: `largest_accepted` on "the rule
+    selects one of the f copies of B(gamma)", from the [h, h] honest distances and the closed-form
+    distances of B(gamma) (O(n^2) per probe, independent of d)."""
+    h = honest_distances.shape[0]
+
+    def accepts(gamma):
+        distances = with_byzantine(honest_distances, shifted_distances(stats, gamma), f)
+        selected = rule.select_from_distances(distances, f, **gar_options)
+        return tf.reduce_any(tf.convert_to_tensor(selected) >= h)
+
+    return gamma_search.largest_accepted(accepts, scale, budget)
 
 
 def along(vector, coordinate):

@@ -13,6 +13,8 @@ import sys
 import numpy as np
 from absl import app, flags
 
+from experiments import own_flags
+
 # Our own FlagValues: the figure scripts define flags of the same names (--seed, --data_dir, ...) on
 # absl's global FLAGS, and both modules may be imported in one process (the test suite).
 FLAGS = flags.FlagValues()
@@ -99,12 +101,7 @@ def main(argv):
     print(f"{run_dir}: final test accuracy {accuracy[-1]:.2%} after {int(metrics['step'][-1])} steps")
 
 
-def parse_flags(argv):
-    """Parses `argv` into this module's FLAGS; what they do not know goes to absl's (--help, logging)."""
-    if any(arg in ("--help", "-h", "--helpshort", "-?") for arg in argv[1:]):
-        print(__doc__ + "\n" + FLAGS.get_help())
-        sys.exit(0)
-    return flags.FLAGS(FLAGS(argv, known_only=True))
+parse_flags = own_flags.parser(FLAGS, __doc__)
 
 
 if __name__ == "__main__":
