@@ -66,7 +66,7 @@ def run_study(preset_name="quick", out_dir="figures/leeway", data_dir=None, exac
     table = leeway_claims.claims_markdown(leeway_claims.claims(rows, results["bulyan"], results.get("bulyan_range", ())), results["description"])
     slopes = leeway_claims.slopes_markdown(rows, leeway_claims.distance_factors(results["points"]),
                                            leeway_claims.agreement(results["points"]), results["description"],
-                                           timing)
+                                           timing, results.get("exact", False))
     for name, text in (("leeway_claims.md", table), ("leeway_slopes.md", slopes)):
         paths.append(os.path.join(target, name))
         with open(paths[-1], "w") as file:

@@ -210,7 +210,7 @@ def distance_factors(points):
     return rows
 
 
-def slopes_markdown(rows, factors, agreement_lines, description, timing):
+def slopes_markdown(rows, factors, agreement_lines, description, timing, exact=False):
     lines = ["# Leeway study (appendix B): fitted slopes against theory", "", description, "",
              "Slope: least-squares fit of log γm over every draw (± its standard error); upper half: the same fit "
              "over the upper half of the range in log scale (d >= sqrt(10 × largest d), f >= 4). Theory: the exponent of "
@@ -225,7 +225,7 @@ def slopes_markdown(rows, factors, agreement_lines, description, timing):
         lines.append(f"| {r['sweep']} | {r['source']} | {RULE_NAMES[r['rule']]} | {'∞' if r['p'] == 'inf' else 2} | "
                      f"{r['range'][0]:g} to {r['range'][1]:g}{note} | {r['slope']:.3f} ± {r['se']:.3f} | "
                      f"{r['upper_slope'][0]:.3f} ± {r['upper_slope'][1]:.3f} | "
-                     f"{r['theory']:g} | {r['closed_form_slope']:.3f} | {r['paper_ratio']:.2f} | "
+                     f"{r['theory']:g} | {round(r['closed_form_slope'], 3) + 0.0:.3f} | {r['paper_ratio']:.2f} | "
                      f"{r['model_ratio']:.2f} |")
     lines += ["", "Appendix B's distance approximations against the measured distances, at the largest d "
               "(Gaussian, p = 2: sqrt(π/2) = 1.25 for both; × sqrt(mean σ_k²) / mean σ_k with unequal σ_k):", "",
@@ -235,5 +235,6 @@ def slopes_markdown(rows, factors, agreement_lines, description, timing):
         lines.append(f"| {r['source']} | {'∞' if r['p'] == 'inf' else 2} | {r['d']:g} | {r['pair']:.2f} | "
                      f"{r['to_mean']:.2f} | {'' if math.isnan(r['sigma_ratio']) else format(r['sigma_ratio'], '.2f')} |")
     lines += [""] + [f"- {line}" for line in agreement_lines]
-    lines += [f"- time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items())]
+    lines += [f"- time ({'with' if exact else 'without'} --exact; one process, the machine's 2 cores shared with other "
+              "jobs: the CPU times are the comparable ones): " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items())]
     return "\n".join(lines) + "\n"

@@ -24,7 +24,7 @@ COLOURS = {"iid": "tab:blue", "hetero": "tab:orange", "mnist-init": "tab:green",
 LABELS = {"iid": "N(0, σ²) i.i.d.", "hetero": "N(0, σ_k²), log-normal σ_k", "mnist-init": "MNIST MLP, init",
           "mnist-trained": "MNIST MLP, 100 steps"}
 RULES = ("brute", "krum", "geomed")
-DPI = 100
+DPI = 90
 
 
 def _by_x(members, x, value):
@@ -145,7 +145,7 @@ def plot_f(results, out_base):
         closed = [m for m in members if m["how"] == "closed form"]
         if closed:
             ax.scatter([m["f"] for m in closed], [normalised(m) for m in closed], s=30, color=colour, marker="x",
-                       label="Brute's closed form (no enumeration)")
+                       label="Brute's closed form (no enumeration)" if source == "iid" else None)
         ax.plot(*_by_x(members, "f", normalised), color=colour, linewidth=1.2,
                 label=_fit_label(slopes, source, members, f" (d = {members[0]['d']:,})"))
 
