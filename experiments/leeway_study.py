@@ -96,13 +96,17 @@ def _measure(leeway, honest, sweep, source, f, draw, budget, exact, sigma=None):
     out = []
     d = honest.shape[1]
     for p in ("2", "inf"):
+        measured = {}  # h -> (statistics, distance statistics): Krum and GeoMed share their rows
         for rule in leeway_measure.RULES:
             rows = honest[: leeway_measure.workers(rule, f) - f]
-            prepared = leeway_measure.statistics(rows, p)
+            if len(rows) not in measured:
+                prepared = leeway_measure.statistics(rows, p)
+                measured[len(rows)] = prepared, leeway_measure.distance_statistics(rows, p, prepared[0])
+            prepared, distances = measured[len(rows)]
             gamma, how = leeway.gamma_m(rule, p, f, rows, budget, prepared)
             point = {"sweep": sweep, "source": source, "rule": rule, "p": p, "d": d, "f": f,
                      "n": leeway_measure.workers(rule, f), "draw": draw, "gamma_m": gamma, "how": how,
-                     **leeway_measure.distance_statistics(rows, p, prepared[0])}
+                     **distances}
             if sigma is not None:
                 point.update(sigma_mean=float(sigma.mean()), sigma_rms=float(np.sqrt(np.mean(sigma ** 2))))
             if rule == "brute":
