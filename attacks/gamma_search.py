@@ -51,8 +51,8 @@ def largest_accepted(accepts, scale, budget):
 def most_deviating(deviation, low, high, budget):
     """The gamma in [low, high] that maximises `deviation(gamma)`, for rules that do not select.
 
-    `deviation(gamma)` -> scalar tensor, ||GAR(honest + f B(gamma)) - mean(honest)||; non-finite
-    values count as -Inf. Procedure, in log(gamma) (gamma_m spans orders of magnitude):
+    `deviation(gamma)` -> scalar tensor, the value to maximise (`attacks.shift`: the displacement
+    of GAR(honest + f B(gamma)) along the attack direction); non-finite values count as -Inf. Procedure, in log(gamma) (gamma_m spans orders of magnitude):
       1. grid: `budget // 2 + 1` points evenly spaced in log(gamma) from `low` to `high`
          (both included); keep the best point (the smallest gamma among equal values);
       2. refinement, one evaluation per iteration for the rest of the budget: the bracket is the
@@ -60,7 +60,7 @@ def most_deviating(deviation, low, high, budget):
          [best, right]; a better probe becomes the best and the bracket shrinks around it,
          otherwise the bracket shrinks to exclude the probe's far side (dichotomous search; a
          probe below the best also wins a tie, so plateaus resolve toward their smallest gamma).
-    Returns (best gamma, its deviation). `low` and `high` must be > 0 (clamped to the smallest
+    Returns (best gamma, its value). `low` and `high` must be > 0 (clamped to the smallest
     positive normal and to `low` otherwise).
     """
     if budget < 3:

@@ -9,14 +9,18 @@ from attacks import options as options_lib
 from attacks.registry import register
 from attacks.shift import shift_attack
 
-DEFAULTS = {"budget": 16}
+DEFAULTS = {"budget": 16, "objective": "displacement", "gamma_scale": 1.0}
 
 
 @register("linf", "El Mhamdi et al. 2018, section 3.3: mean + gamma_m on every coordinate")
 def linf(honest, context, **options):
-    """[f, d]: f copies of mean(honest) + gamma_m (1, ..., 1). Logs "gamma" every step.
+    """[f, d]: f copies of mean(honest) + gamma_scale * gamma_m (1, ..., 1). Logs "gamma" every
+    step, and "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
-    Option budget (rule evaluations per step, default 16, >= 3).
+    Options: budget (rule evaluations per step, default 16, >= 3), objective ("displacement" or
+    "selected", as for `lp`; the displacement is the mean shift of the coordinates times sqrt(d)),
+    gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m (1, ..., 1)).
     """
     settings = options_lib.resolve("linf", options, DEFAULTS)
-    return shift_attack("linf", honest, context, None, settings["budget"])
+    return shift_attack("linf", honest, context, None, settings["budget"], settings["objective"],
+                        settings["gamma_scale"])

@@ -3,7 +3,8 @@
 B(gamma) = mean(honest) + gamma * e_j for one coordinate j; all f Byzantine workers submit
 B(gamma_m), gamma_m from the bounded search of `attacks.shift` (the paper's "simple linear
 regression" replaced by doubling then bisection for selecting rules, a log-grid then a
-dichotomous refinement for the others; `budget` rule evaluations per step).
+dichotomous refinement maximising the attacked coordinate's displacement for the others;
+`budget` rule evaluations per step).
 
 The paper attacks "any coordinate". The default is the LAST parameter (coordinate -1): for both
 models of section 5.1 the output layer's bias of the last class. A coordinate's effect depends on
@@ -16,15 +17,20 @@ from attacks import options as options_lib
 from attacks.registry import register
 from attacks.shift import shift_attack
 
-DEFAULTS = {"coordinate": -1, "budget": 16}
+DEFAULTS = {"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0}
 
 
 @register("lp", "El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate")
 def lp(honest, context, **options):
-    """[f, d]: f copies of mean(honest) + gamma_m e_j. Logs "gamma" every step.
+    """[f, d]: f copies of mean(honest) + gamma_scale * gamma_m e_j. Logs "gamma" every step, and
+    "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
     Options: coordinate (j, default -1: the last parameter; negative values count from the end),
-    budget (rule evaluations per step, default 16, >= 3).
+    budget (rule evaluations per step, default 16, >= 3), objective (for rules that do not select:
+    "displacement", the default, maximises how far the attacked coordinate moves; "selected", for
+    bulyan-* only, takes the largest gamma for which B is among Bulyan's theta picks),
+    gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m e_j; for ablations).
     """
     settings = options_lib.resolve("lp", options, DEFAULTS)
-    return shift_attack("lp", honest, context, settings["coordinate"], settings["budget"])
+    return shift_attack("lp", honest, context, settings["coordinate"], settings["budget"],
+                        settings["objective"], settings["gamma_scale"])

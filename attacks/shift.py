@@ -12,12 +12,21 @@ found per step by a bounded search (`attacks.gamma_search`) with `budget` evalua
   gradient (`attacks.shifted_distances`) and zeros between the f copies, then calls
   `rule.select_from_distances`: O(n^2) per evaluation, not O(n^2 d).
 - other rules (bulyan-*, median, trimmed-mean, meamed, phocas, geometric-median,
-  centered-clipping, average, ...): gamma_m maximises ||GAR(honest + f B(gamma)) - mean(honest)||_2
-  over [s_coord / 4, 16 max(s_coord, scale)] (`most_deviating`), s_coord = the mean |c_ik| over the
+  centered-clipping, average, ...), objective "displacement" (the default): gamma_m maximises the
+  displacement of the output along the attack direction, (GAR(honest + f B(gamma)) - mean) . E /
+  ||E||_2, signed (for `lp`, how far the attacked coordinate moves), over
+  [s_coord / 4, 16 max(s_coord, scale)] (`most_deviating`), s_coord = the mean |c_ik| over the
   coordinates k that E moves (where coordinate-wise rules saturate); rules that use distances get
-  the closed-form matrix through `distances=`.
+  the closed-form matrix through `distances=`. Maximising ||GAR - mean||_2 instead would be
+  dominated, for large d, by the rule's own noise on the d - 1 coordinates E does not move.
+- objective "selected" (bulyan-* only, the paper's literal reading of section 3.2 for Bulyan):
+  gamma_m is the largest gamma for which B is among the theta = n - 2f picks of Bulyan's first
+  stage (`aggregators.bulyan.picks` on the closed-form distances), by `largest_accepted`. For
+  Bulyan(Krum) with f >= 2 it has no bound: the last pick runs Krum on 2f + 1 rows with f - 1
+  neighbours, where the f copies of B score 0, so gamma_m is the search's upper bound.
 
-The Byzantine rows are the last f of the n submissions, as in the training loop.
+The f workers submit B(gamma_scale * gamma_m) (gamma_scale = 1 by default; other values are for
+ablations). The Byzantine rows are the last f of the n submissions, as in the training loop.
 """
 
 import math
@@ -25,23 +34,36 @@ import math
 import tensorflow as tf
 
 import aggregators
+from aggregators import bulyan
 from attacks import gamma_search, inputs, options as options_lib
 from attacks.shifted_distances import norm_order, shift_statistics, shifted_distances
 
+OBJECTIVES = ("displacement", "selected")
 
-def shift_attack(attack_name, honest, context, coordinate, budget):
-    """[f, d]: f copies of B(gamma_m); `coordinate` j for E = e_j, None for E = (1, ..., 1).
 
-    Logs "gamma" (gamma_m) and, for selecting rules, "selected" (1 if B(gamma_m) with gamma_m > 0
-    is selected, 0 if the search found no such gamma and falls back to gamma_m = 0), for the
-    others "deviation" (||GAR - mean(honest)||_2 at gamma_m).
+def shift_attack(attack_name, honest, context, coordinate, budget, objective="displacement",
+                 gamma_scale=1.0):
+    """[f, d]: f copies of B(gamma_scale * gamma_m); `coordinate` j for E = e_j, None for E = ones.
+
+    Logs "gamma" (gamma_m, the searched value whatever gamma_scale) and, for selecting rules and
+    objective "selected", "selected" (1 if the search found a gamma_m > 0 for which B(gamma_m) is
+    selected, 0 if it falls back to gamma_m = 0); for rules that do not select, "displacement":
+    (GAR - mean(honest)) . E / ||E||_2 for the submitted gradients.
     """
     honest = inputs.honest_matrix(attack_name, honest, context)
     h, d = honest.shape
     f = context.f
     options_lib.require(attack_name, budget >= 3, f"budget must be >= 3 rule evaluations, "
                                                   f"got budget={budget}")
+    options_lib.require(attack_name, objective in OBJECTIVES,
+                        f"objective must be one of {', '.join(OBJECTIVES)}, got objective={objective!r}")
+    options_lib.require(attack_name, math.isfinite(gamma_scale) and gamma_scale >= 0,
+                        f"gamma_scale must be a finite number >= 0, got gamma_scale={gamma_scale!r}")
     rule = aggregators.get(context.gar)
+    base = bulyan_base(rule)
+    options_lib.require(attack_name, objective != "selected" or rule.selects or base is not None,
+                        f"objective='selected' needs a rule that selects or a Bulyan rule "
+                        f"(bulyan-krum, bulyan-geomed, bulyan-brute), got gar={context.gar!r}")
     gar_options = dict(context.gar_options)
     norm = norm_order(gar_options.get("norm", 2))
 
@@ -60,39 +82,72 @@ def shift_attack(attack_name, honest, context, coordinate, budget):
         direction_norm = 1.0
         coordinate_spread = tf.reduce_mean(tf.abs(centered[:, coordinate]))
     stats = shift_statistics(centered, norm, coordinate)
-    scale = tf.reduce_mean(shifted_distances(stats, 0.0)) / direction_norm
+    scale = search_scale(stats, direction_norm)
+    if _uses_distances(rule):  # the selecting rules and bulyan-*
+        honest_distances = aggregators.pairwise_distances(honest, norm=norm)
 
     def byzantine_distances(gamma):
         return with_byzantine(honest_distances, shifted_distances(stats, gamma), f)
 
+    def gradients_at(gamma):
+        return tf.concat([honest, inputs.replicate(mean + gamma * direction, f)], axis=0)
+
+    def displacement(gamma):
+        extra = {"distances": byzantine_distances(gamma)} if _uses_distances(rule) else {}
+        aggregated = rule(gradients_at(gamma), f, **gar_options, **extra)
+        return along(tf.cast(aggregated, honest.dtype) - mean, coordinate)
+
     if rule.selects:
-        honest_distances = aggregators.pairwise_distances(honest, norm=norm)
+        gamma, _ = largest_selected(rule, gar_options, honest_distances, stats, f, scale, budget)
+        context.log("gamma", gamma)
+        context.log("selected", gamma > 0)
+    elif objective == "selected":
+        needs_rows = base == "brute" and norm != 2
 
         def accepts(gamma):
-            selected = rule.select_from_distances(byzantine_distances(gamma), f, **gar_options)
-            return tf.reduce_any(tf.convert_to_tensor(selected) >= h)
+            rows = gradients_at(gamma) if needs_rows else None
+            picked = bulyan.picks(byzantine_distances(gamma), f, base, rows, norm)
+            return tf.reduce_any(picked >= h)
 
         gamma, _ = gamma_search.largest_accepted(accepts, scale, budget)
         context.log("gamma", gamma)
         context.log("selected", gamma > 0)
+        context.log("displacement", displacement(gamma_scale * gamma))
     else:
-        uses_distances = _uses_distances(rule)
-        if uses_distances:
-            honest_distances = aggregators.pairwise_distances(honest, norm=norm)
-
-        def deviation(gamma):
-            gradients = tf.concat([honest, inputs.replicate(mean + gamma * direction, f)], axis=0)
-            extra = {"distances": byzantine_distances(gamma)} if uses_distances else {}
-            aggregated = rule(gradients, f, **gar_options, **extra)
-            return tf.norm(tf.cast(aggregated, honest.dtype) - mean)
-
         low = coordinate_spread / 4
         low = tf.where(low > 0, low, scale * 2.0 ** -20)
         high = 16 * tf.maximum(coordinate_spread, scale)
-        gamma, value = gamma_search.most_deviating(deviation, low, high, budget)
+        gamma, value = gamma_search.most_deviating(displacement, low, high, budget)
         context.log("gamma", gamma)
-        context.log("deviation", value)
-    return inputs.replicate(mean + gamma * direction, f)
+        context.log("displacement", value if gamma_scale == 1 else displacement(gamma_scale * gamma))
+    return inputs.replicate(mean + gamma_scale * gamma * direction, f)
+
+
+def search_scale(stats, direction_norm):
+    """The searches' scale: mean_i ||c_i||_p / ||E||_p, where B is as far from the honest gradients
+    as they are from their mean (`stats` from `shift_statistics`)."""
+    return tf.reduce_mean(shifted_distances(stats, 0.0)) / direction_norm
+
+
+def largest_selected(rule, gar_options, honest_distances, stats, f, scale, budget):
+    """(gamma_m, smallest rejected probe) for a rule that selects: `largest_accepted` on "the rule
+    selects one of the f copies of B(gamma)", from the [h, h] honest distances and the closed-form
+    distances of B(gamma) (O(n^2) per probe, independent of d)."""
+    h = honest_distances.shape[0]
+
+    def accepts(gamma):
+        distances = with_byzantine(honest_distances, shifted_distances(stats, gamma), f)
+        selected = rule.select_from_distances(distances, f, **gar_options)
+        return tf.reduce_any(tf.convert_to_tensor(selected) >= h)
+
+    return gamma_search.largest_accepted(accepts, scale, budget)
+
+
+def along(vector, coordinate):
+    """vector . E / ||E||_2: `vector`[coordinate] for E = e_j, sum(vector) / sqrt(d) for E = ones."""
+    if coordinate is not None:
+        return vector[coordinate]
+    return tf.reduce_sum(vector) / math.sqrt(int(vector.shape[0]))
 
 
 def with_byzantine(honest_distances, byzantine_distances, f):
@@ -104,6 +159,12 @@ def with_byzantine(honest_distances, byzantine_distances, f):
     top = tf.concat([honest_distances, column], axis=1)
     bottom = tf.concat([tf.transpose(column), tf.zeros([f, f], honest_distances.dtype)], axis=1)
     return tf.concat([top, bottom], axis=0)
+
+
+def bulyan_base(rule):
+    """The base rule A of a Bulyan(A) rule ("krum", "geomed", "brute"); None for other rules."""
+    prefix = "bulyan-"
+    return rule.name[len(prefix):] if rule.name.startswith(prefix) else None
 
 
 def _uses_distances(rule):

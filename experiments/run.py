@@ -10,14 +10,13 @@ stderr and exits with code 2 before any data is loaded; so does a run that canno
 corrupt data files, no readable checkpoint, a run folder holding other settings).
 """
 
-import difflib
 import functools
 import sys
 
 import numpy as np
 from absl import app, flags
 
-from experiments import logs
+from experiments import logs, own_flags
 
 # Our own FlagValues: the figure scripts define flags of the same names (--seed, --data_dir, ...) on
 # absl's global FLAGS, and both modules may be imported in one process (the test suite).
@@ -123,19 +122,7 @@ def _exit_with(error):
     sys.exit(2)
 
 
-def parse_flags(argv):
-    """Parses `argv` into this module's FLAGS; what they do not know goes to absl's (--help, logging). A
-    mistyped flag or value exits 2 with one line."""
-    if any(arg in ("--help", "-h", "--helpshort", "-?") for arg in argv[1:]):
-        print(__doc__ + "\n" + FLAGS.get_help())
-        sys.exit(0)
-    try:
-        return flags.FLAGS(FLAGS(argv, known_only=True))
-    except flags.UnrecognizedFlagError as error:
-        close = difflib.get_close_matches(error.flagname, list(FLAGS), n=1)
-        _exit_with(f"unknown flag --{error.flagname}" + (f"; did you mean --{close[0]}?" if close else ""))
-    except flags.Error as error:
-        _exit_with(str(error).splitlines()[0] if str(error) else type(error).__name__)
+parse_flags = own_flags.parser(FLAGS, __doc__)
 
 
 if __name__ == "__main__":
