@@ -1,5 +1,7 @@
 """Figures over several seeds, `--plot_only` on incomplete results, and the reproduction report (micro)."""
 
+import glob
+import json
 import os
 import subprocess
 import sys
@@ -140,3 +142,20 @@ def test_dataset_seeds_plan_cifar_panels_on_fewer_seeds():
     seeds = {(run.config.dataset, run.seed) for run in planned}
     assert seeds == {("mnist", 1), ("mnist", 2), ("mnist", 3), ("cifar10", 1)}
     assert lines[0].endswith("test images)") and lines[1].endswith(", seeds 1")
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data/cifar10 is absent")
+def test_figure3_ablation_micro(tmp_path):
+    from experiments import figure3_ablation as ablation
+
+    d, hidden = ablation.model_layout()
+    assert (d, hidden) == (1_665_994, 448 + 16_448)  # conv1 and conv2 come before the 384-unit layer
+    assert ablation.options_for("hidden", 1, (d, hidden)) == {"coordinate": hidden}
+    drawn = ablation.options_for("random", 7, (d, hidden))["coordinate"]
+    assert 0 <= drawn < d and drawn == ablation.options_for("random", 7, (d, hidden))["coordinate"]
+    path = ablation.run_ablation(["last-bias", "gamma-0.5"], "micro", [1], str(tmp_path / "results"),
+                                 str(tmp_path / "out"), DATA)
+    rows = [line for line in open(path).read().splitlines() if line.startswith("| the last output bias")]
+    assert len(rows) == 2 and all("holds in" in row and " of 1 seed" in row for row in rows)
+    configs = [json.load(open(p)) for p in glob.glob(str(tmp_path / "results" / "micro" / "*" / "config.json"))]
+    assert sorted(str(c["attack_options"]) for c in configs if c["gar"] == "krum") == ["{'gamma_scale': 0.5}", "{}"]
