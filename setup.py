@@ -1,4 +1,4 @@
-"""Installs the toolkit and builds the native Bulyan op (issue 3).
+"""Installs the toolkit and builds the native Bulyan op (paper, section 4).
 
 The op is compiled by `native/build.py` with TensorFlow's compile and link flags, so TensorFlow must
 be importable while building: install with
