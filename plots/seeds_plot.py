@@ -1,0 +1,72 @@
+"""Figure 2 over seeds (experiments/figure2_seeds.py): a feature of each run against its final accuracy,
+and the runs' accuracy curves. Draws from measured rows and saved metrics only."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from plots.figure_plot import STYLES  # noqa: E402
+
+MARKERS = {"Krum": "o", "GeoMed": "s", "Brute": "^"}
+
+
+def _scatter(ax, rows, feature, feature_label, threshold, recovered_accuracy):
+    for rule in dict.fromkeys(row["rule"] for row in rows):
+        mine = [row for row in rows if row["rule"] == rule]
+        color = STYLES.get(rule, {}).get("color", "gray")
+        for recovered in (True, False):
+            picked = [row for row in mine if row["recovered"] == recovered]
+            if picked:
+                ax.scatter([row[feature] for row in picked], [row["final_accuracy"] for row in picked],
+                           marker=MARKERS.get(rule, "o"), s=40, edgecolors=color,
+                           facecolors=color if recovered else "none",
+                           label=f"{rule}, {'recovered' if recovered else 'stayed'}")
+        for row in mine:
+            ax.annotate(str(row["seed"]), (row[feature], row["final_accuracy"]), fontsize=6,
+                        xytext=(3, 3), textcoords="offset points", color=color)
+    if threshold is not None:
+        ax.axvline(threshold, color="gray", linestyle="--", linewidth=1, label=f"best split: {threshold:.3g}")
+    if recovered_accuracy is not None:
+        ax.axhline(recovered_accuracy, color="gray", linestyle=":", linewidth=1)
+    ax.set_xlabel(feature_label)
+    ax.set_ylabel("final test accuracy")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, loc="best")
+
+
+def plot_seeds(rows, panels, curves, out_path, recovered_accuracy=None, attack_stop=None, title=""):
+    """Writes `out_path` (PNG). One scatter per `panels` item (feature key, axis label, split threshold or
+    None) of that feature of each row against its final accuracy (filled marker: recovered), then the
+    accuracy curves `curves` {(seed, rule): (steps, accuracy)}, solid when the run recovered."""
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(5.2 * (len(panels) + 1), 4.3), squeeze=False)
+    for ax, (feature, label, threshold) in zip(axes[0], panels):
+        _scatter(ax, rows, feature, label, threshold, recovered_accuracy)
+    right = axes[0][-1]
+    for (seed, rule), (steps, accuracy) in sorted(curves.items()):
+        recovered = next((row["recovered"] for row in rows if row["seed"] == seed and row["rule"] == rule), True)
+        right.plot(steps, accuracy, linewidth=0.9, alpha=0.8, color=STYLES.get(rule, {}).get("color", "gray"),
+                   linestyle="-" if recovered else ":")
+    if attack_stop is not None:
+        right.axvline(attack_stop, color="gray", linestyle=":", linewidth=1)
+    handles = [plt.Line2D([], [], color=STYLES.get(rule, {}).get("color", "gray"), label=rule)
+               for rule in dict.fromkeys(rule for _, rule in curves)]
+    right.legend(handles=handles, fontsize=7, loc="lower right")
+    right.set_xlabel("step (solid: recovered, dotted: stayed)")
+    right.set_ylabel("test accuracy")
+    right.set_ylim(0, 1)
+    right.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=90)
+    plt.close(fig)
+    return out_path
+
+
+def evaluated_curve(metrics):
+    """(steps, accuracy) at the evaluated steps of a run's metrics."""
+    accuracy = np.asarray(metrics["accuracy"], float)
+    keep = ~np.isnan(accuracy)
+    return np.asarray(metrics["step"])[keep], accuracy[keep]
