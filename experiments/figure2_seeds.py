@@ -9,7 +9,13 @@ step 50, the end of the attack, is obtained by training the run's 50-step prefix
 steps=50) into `<work_dir>/paper/`: a run is deterministic and its data and attack are keyed by (seed, step),
 so the prefix's parameters are the long run's at step 50; every prefix's metrics rows 0..50 are checked
 against the long run's. Unfinished runs are skipped with a note. Writes `<out_dir>/figure2_seeds.md` (a
-table per run, Spearman correlations with the final accuracy, the best threshold split) and `.png`.
+table per run, Spearman correlations with the final accuracy, the best threshold split, how early the test
+accuracy tells the outcome) and `.png`.
+
+Two optional experiments, also under `<work_dir>` (each a re-training, about one run's cost):
+- `--trace=1:krum`: the state every `--trace_every` steps of that run (one run extended step by step).
+- `--reseed=1:krum`: the run restarted from its own step-50 state with the mini-batches of other seeds
+  (`--reseed_seeds`): whether the state at the attack's end decides the outcome or what follows does.
 """
 
 import dataclasses
@@ -17,7 +23,7 @@ import os
 import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from experiments import claims, figure, figures, mlp_state, rank_stats, run_state
 
@@ -40,6 +46,9 @@ flags.DEFINE_string("plot_feature", "live@last", "The feature plotted against th
 flags.DEFINE_list("trace", [], "Runs to re-train with their state every --trace_every steps, as seed:rule "
                   "(e.g. 1:krum,2:krum).", flag_values=FLAGS)
 flags.DEFINE_integer("trace_every", 100, "Steps between the traced states.", flag_values=FLAGS)
+flags.DEFINE_list("reseed", [], "Runs to restart from their state at the attack's end with the mini-batches of "
+                  "other seeds (--reseed_seeds), as seed:rule.", flag_values=FLAGS)
+flags.DEFINE_string("reseed_seeds", "101-104", "The data seeds of the restarts.", flag_values=FLAGS)
 
 FIGURE = 2
 PRESET = "paper"
@@ -48,7 +57,7 @@ LIVE_FRACTION = 0.01  # a hidden unit is live when active on at least 1% of the 
 CLASS_FRACTION = 0.01  # a class counts as predicted when it is the prediction for at least 1% of the images
 
 
-def parse_seeds(text):
+def parse_seeds(text, flag="--seeds"):
     """'1-3,7' -> [1, 2, 3, 7] (sorted, unique); ValueError naming the bad part."""
     seeds = set()
     for part in filter(None, (p.strip() for p in str(text).split(","))):
@@ -56,12 +65,12 @@ def parse_seeds(text):
         try:
             values = range(int(low), int(high) + 1) if dash else [int(low)]
         except ValueError:
-            raise ValueError(f"--seeds takes integers and ranges like 1-10 or 1,2,3, got {part!r}") from None
+            raise ValueError(f"{flag} takes integers and ranges like 1-10 or 1,2,3, got {part!r}") from None
         if not values:
-            raise ValueError(f"--seeds range {part!r} is empty")
+            raise ValueError(f"{flag} range {part!r} is empty")
         seeds.update(values)
     if not seeds:
-        raise ValueError(f"--seeds names no seed: {text!r}")
+        raise ValueError(f"{flag} names no seed: {text!r}")
     return sorted(seeds)
 
 
@@ -183,6 +192,30 @@ def trace(config, work_dir, every, dataset, sample_images):
     return rows, prefix_mismatches(training.read_metrics(run_dir), long_metrics)
 
 
+
+def continuation(config, work_dir, data_seed):
+    """The run restarted from its state at the attack's end (its prefix's checkpoint) with the mini-batches
+    of `data_seed` for the remaining steps, trained under `<work_dir>/reseed/`. After the attack window the
+    seed only keys the data (the attack is off and the initial state is restored), so `data_seed` =
+    config.seed gives the run itself and another seed the same state at the attack's end followed by other
+    mini-batches. Returns the run folder."""
+    import shutil
+
+    import training
+
+    stop = config.attack_stop
+    prefix_dir = training.run(prefix_config(config, stop, work_dir), progress=False)
+    name = f"reseed{data_seed}-" + config.resolved_run_name()
+    run_dir = os.path.join(work_dir, "reseed", name)
+    if not os.path.isdir(run_dir):
+        shutil.rmtree(run_dir + ".partial", ignore_errors=True)
+        os.makedirs(run_dir + ".partial")
+        shutil.copytree(os.path.join(prefix_dir, "checkpoints"), os.path.join(run_dir + ".partial", "checkpoints"))
+        os.replace(run_dir + ".partial", run_dir)
+    restarted = dataclasses.replace(config, seed=data_seed, results_dir=os.path.join(work_dir, "reseed"),
+                                    run_name=name)
+    return training.run(restarted, progress=False)
+
 # (row key, column header, format): the table's columns, in order.
 COLUMNS = (
     ("seed", "seed", "{}"), ("rule", "rule", "{}"),
@@ -254,6 +287,25 @@ def summary(rows, groups):
     return "\n".join(lines), rhos, splits
 
 
+def findings(rows, groups):
+    """Markdown bullets: the feature that best separates the first group's outcomes at the attack's end,
+    and at the last step (fewest misplaced runs, then the largest |rho|)."""
+    rhos, splits = correlations(rows, groups)
+    first = next(iter(groups))
+    pooled = sum(row["rule"] in groups[first] for row in rows)
+    lines = []
+    for when, suffix in (("at the end of the attack", "@stop"), ("at the last step", "@last")):
+        keys = [key for key in FEATURES if key.endswith(suffix) and key in splits]
+        if not keys:
+            continue
+        best = min(keys, key=lambda k: (splits[k][2], -abs(np.nan_to_num(rhos[k][first]))))
+        threshold, direction, errors = splits[best]
+        lines.append(f"- Best single feature {when} ({first}, {pooled} runs): {HEADERS[best]}, "
+                     f"ρ = {_rho(rhos[best][first])} with the final accuracy; \"recovered iff {HEADERS[best]} "
+                     f"{direction} {threshold:.4g}\" misplaces {errors} run(s).")
+    return "\n".join(lines)
+
+
 def decision_steps(rows, curves, group, steps):
     """Markdown: how well the test accuracy at each of `steps` (from the runs' metrics) tells the runs of
     `group` (rule labels) that recover from the others: Spearman's rho with the final accuracy and the
@@ -291,8 +343,20 @@ def trace_table(trace_rows):
     return "\n".join(lines)
 
 
-def report(rows, groups, seeds_asked, sample_images, decisions="", traces=()):
-    """The whole markdown file; `traces` is a list of (title, trace rows, mismatching columns)."""
+def reseed_table(restarts):
+    """Markdown: for each restarted run, the final accuracy and live units of every restart."""
+    lines = ["| run | final acc of the run | data seed: final acc (live @end) of the restarts | recovered |",
+             "|---|---:|---|---:|"]
+    for title, original, results in restarts:
+        cells = ", ".join(f"{seed}: {accuracy:.1%} ({live})" for seed, accuracy, live in results)
+        count = sum(accuracy >= RECOVERED_ACCURACY for _, accuracy, _ in results)
+        lines.append(f"| {title} | {original:.1%} | {cells} | {count}/{len(results)} |")
+    return "\n".join(lines)
+
+
+def report(rows, groups, seeds_asked, sample_images, decisions="", traces=(), restarts=()):
+    """The whole markdown file; `traces` is a list of (title, trace rows, mismatching columns), `restarts`
+    of (title, the run's final accuracy, [(data seed, final accuracy, live units at the end)])."""
     finished = sorted({row["seed"] for row in rows})
     labels = list(dict.fromkeys(row["rule"] for row in rows))
     counts = ", ".join(f"{rule} {sum(r['recovered'] for r in rows if r['rule'] == rule)}/"
@@ -322,6 +386,8 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=()):
         f"The {stop}-step prefixes reproduce the long runs' metrics rows 0..{stop} exactly (every column but "
         f"wall_time) for {matched} of {len(rows)} runs.",
         "",
+        findings(rows, groups),
+        "",
         table(rows),
         "",
         "## Spearman correlation with the final accuracy, and the best one-threshold split",
@@ -330,6 +396,11 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=()):
     ]
     if decisions:
         parts += ["", "## When is the outcome decided? The test accuracy along the way", "", decisions]
+    if restarts:
+        parts += ["", "## The same state at the end of the attack, other mini-batches afterwards", "",
+                  "Each run restarted from its own step-" f"{stop} parameters (its prefix's checkpoint), the steps "
+                  f"after {stop} drawing their mini-batches with another seed (the attack is over, so nothing "
+                  "else changes).", "", reseed_table(restarts)]
     for title, trace_rows, mismatches in traces:
         check = ("its metrics equal the run's" if not mismatches
                  else f"its metrics differ from the run's in {', '.join(mismatches)}")
@@ -337,19 +408,19 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=()):
     return "\n".join(parts) + "\n"
 
 
-def parse_traces(items):
+def parse_traces(items, flag="--trace"):
     """['1:krum', '2:geomed'] -> [(1, 'krum'), (2, 'geomed')]; ValueError naming the bad item."""
     out = []
     for item in items:
         seed, sep, rule = item.partition(":")
         if not sep or not seed.strip().isdigit() or not rule:
-            raise ValueError(f"--trace takes seed:rule items like 1:krum, got {item!r}")
+            raise ValueError(f"{flag} takes seed:rule items like 1:krum, got {item!r}")
         out.append((int(seed), rule.strip()))
     return out
 
 
 def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_images, plot_feature,
-              traced=(), trace_every=100):
+              traced=(), trace_every=100, reseeded=(), data_seeds=()):
     """Measures every finished run, writes <out_dir>/figure2_seeds.md and .png; returns (rows, paths)."""
     import training
     from plots.seeds_plot import evaluated_curve, plot_seeds
@@ -384,13 +455,30 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
         trace_rows, mismatches = trace(config, work_dir, trace_every, dataset, sample_images)
         final = next(r["final_accuracy"] for r in rows if r["seed"] == seed and r["rule"] == label)
         traces.append((f"seed {seed}, {label} (final accuracy {final:.1%})", trace_rows, mismatches))
+    restarts = []
+    images = normalised(dataset, dataset.test_images)
+    for seed, rule in reseeded:
+        if (seed, rule) not in configs:
+            print(f"[figure2_seeds] reseed {seed}:{rule}: no finished run measured, skipped", flush=True)
+            continue
+        label, config = configs[seed, rule]
+        results = []
+        for data_seed in data_seeds:
+            print(f"[figure2_seeds] seed {seed} {label}: restart at step {config.attack_stop} with the "
+                  f"mini-batches of seed {data_seed}", flush=True)
+            run_dir = continuation(config, work_dir, data_seed)
+            params, _ = run_state.read_params(run_dir)
+            results.append((data_seed, claims.final_accuracy(training.read_metrics(run_dir)),
+                            mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
+        final = next(r["final_accuracy"] for r in rows if r["seed"] == seed and r["rule"] == label)
+        restarts.append((f"seed {seed}, {label}", final, results))
     last = rows[0]["last_step"]
     steps = sorted({rows[0]["stop"], *range(100, last + 1, 100)})
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.join(out_dir, "figure2_seeds")
     with open(base + ".md", "w") as file:
         file.write(report(rows, groups, ",".join(map(str, seeds)), sample_images,
-                          decision_steps(rows, curves, attacked, steps), traces))
+                          decision_steps(rows, curves, attacked, steps), traces, restarts))
     _, splits = correlations(rows, groups)
     stop_feature = plot_feature.replace("@last", "@stop")
     panels = [(key, HEADERS[key], splits[key][0]) for key in dict.fromkeys([stop_feature, plot_feature])]
@@ -416,9 +504,12 @@ def main(argv):
             raise ValueError(f"--sample_images must be >= 1, got {FLAGS.sample_images}")
         if FLAGS.trace_every < 1:
             raise ValueError(f"--trace_every must be >= 1, got {FLAGS.trace_every}")
-        traced = parse_traces(FLAGS.trace)
+        traced = parse_traces(FLAGS.trace, "--trace")
+        reseeded = parse_traces(FLAGS.reseed, "--reseed")
+        data_seeds = parse_seeds(FLAGS.reseed_seeds, "--reseed_seeds")
         _, paths = run_study(seeds, FLAGS.results_dir, FLAGS.work_dir, FLAGS.data_dir, FLAGS.out_dir,
-                             FLAGS.rules, FLAGS.sample_images, FLAGS.plot_feature, traced, FLAGS.trace_every)
+                             FLAGS.rules, FLAGS.sample_images, FLAGS.plot_feature, traced, FLAGS.trace_every,
+                             reseeded, data_seeds)
     except (ValueError, flags.Error) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -106,9 +106,16 @@ def _config(tmp_path, **changes):
     return training.RunConfig(**settings)
 
 
-def test_the_prefix_of_a_run_has_its_state_at_the_attack_stop(tmp_path):
+@pytest.fixture(scope="module")
+def long_run(tmp_path_factory):
+    """(config, folder) of a finished 6-step Krum run under the lp attack over steps [0, 3)."""
+    tmp_path = tmp_path_factory.mktemp("long")
     config = _config(tmp_path)
-    long_dir = training.run(config, progress=False)
+    return config, training.run(config, progress=False)
+
+
+def test_the_prefix_of_a_run_has_its_state_at_the_attack_stop(long_run, tmp_path):
+    config, long_dir = long_run
     prefix = figure2_seeds.prefix_config(config, 3, str(tmp_path / "work"))
     assert prefix.steps == 3 and prefix.results_dir == str(tmp_path / "work" / "paper")
     prefix_dir = training.run(prefix, progress=False)
@@ -132,7 +139,8 @@ def test_read_params_writes_nothing_and_names_a_missing_checkpoint(tmp_path):
     run_dir = training.run(_config(tmp_path, steps=3, attack="none", attack_stop=None, f=0), progress=False)
 
     def listing():
-        return sorted((os.path.relpath(os.path.join(root, name), run_dir), os.stat(os.path.join(root, name)).st_mtime_ns)
+        return sorted((os.path.relpath(os.path.join(root, name), run_dir),
+                       os.stat(os.path.join(root, name)).st_mtime_ns)
                       for root, _, names in os.walk(run_dir) for name in names)
 
     before = listing()
@@ -158,6 +166,15 @@ def test_correlations_and_table_on_made_up_rows():
     assert splits["norm@stop"][2] == 1
     text = figure2_seeds.table(rows)
     assert text.count("\n") == len(rows) + 1 and "| 3 | Krum |" in text and "| yes |" in text
+    assert "live @1000" not in figure2_seeds.findings(rows, {"Krum": ["Krum"]})
+    assert ('dead @1000, ρ = -1.00 with the final accuracy; "recovered iff dead @1000 < 85" misplaces 0 run(s)'
+            in figure2_seeds.findings(rows, {"Krum": ["Krum"]}))
+    steps = np.array([0, 50, 100])
+    curves = {(row["seed"], "Krum"): (steps, np.array([0.1, 0.3, row["final_accuracy"]])) for row in rows}
+    curves[1, "Krum"][1][1] = 0.9  # at step 50 seed 1 (which stays) looks best
+    decided = figure2_seeds.decision_steps(rows, curves, ["Krum"], [50, 100]).splitlines()
+    assert decided[2] == "| ρ(acc at step, final acc) | -0.26 | +1.00 |"
+    assert decided[3] == "| runs misplaced by the best split of acc at step (4 runs) | 1 | 0 |"
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -173,3 +190,17 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
     error = capsys.readouterr().err
     assert error.startswith("error: ") and message in error and error.count("\n") == 1
     figure2_seeds.FLAGS.unparse_flags()
+
+
+def test_a_continuation_from_the_attack_stop_with_the_runs_seed_is_the_run(long_run, tmp_path):
+    config, long_dir = long_run
+    long_metrics = training.read_metrics(long_dir)
+    work = str(tmp_path / "work")
+    same = training.read_metrics(figure2_seeds.continuation(config, work, config.seed))
+    np.testing.assert_array_equal(same["step"], [4, 5, 6])
+    for column in ("lr", "train_loss", "accuracy", "test_loss"):
+        np.testing.assert_array_equal(same[column], long_metrics[column][4:], err_msg=column)
+    restarted = os.path.join(work, "reseed", f"reseed3-{config.resolved_run_name()}")
+    np.testing.assert_array_equal(run_state.read_params(restarted)[0], run_state.read_params(long_dir)[0])
+    other = training.read_metrics(figure2_seeds.continuation(config, work, 11))
+    assert not np.array_equal(other["train_loss"], same["train_loss"])
