@@ -204,3 +204,33 @@ def test_a_continuation_from_the_attack_stop_with_the_runs_seed_is_the_run(long_
     np.testing.assert_array_equal(run_state.read_params(restarted)[0], run_state.read_params(long_dir)[0])
     other = training.read_metrics(figure2_seeds.continuation(config, work, 11))
     assert not np.array_equal(other["train_loss"], same["train_loss"])
+
+
+def test_report_and_plot_from_made_up_rows(tmp_path):
+    from plots.seeds_plot import plot_seeds
+
+    rows = []
+    for seed, rule, live, accuracy in [(1, "Krum", 1, 0.17), (2, "Krum", 9, 0.84), (1, "GeoMed", 2, 0.2),
+                                       (2, "GeoMed", 7, 0.75)]:
+        row = {key: 1.0 for key in figure2_seeds.FEATURES}
+        row.update(seed=seed, rule=rule, final_accuracy=accuracy, recovered=accuracy >= 0.5, stop=50,
+                   last_step=1000, prefix_matches=True)
+        row["live@last"] = live
+        rows.append(row)
+    groups = {"Krum+GeoMed": ["Krum", "GeoMed"], "Krum": ["Krum"]}
+    trace_rows = [{key: 0.5 for key, _, _ in figure2_seeds.TRACE_COLUMNS} | {"step": step} for step in (50, 100)]
+    restarts = [("seed 1, Krum", 0.17, [(101, 0.64, 6), (102, 0.21, 3)])]
+    text = figure2_seeds.report(rows, groups, "1-2", 2000, traces=[("seed 1, Krum", trace_rows, [])],
+                                restarts=restarts, references=[(1, 0.973, 84)], reading="reading.md")
+    assert "finished and measured: 1, 2." in text and "[reading.md](reading.md)" in text
+    assert "Recovered = final accuracy >= 50%: Krum 1/2, GeoMed 1/2." in text
+    assert "| seed 1, Krum | 17.0% | 101: 64.0% (6), 102: 21.0% (3) | 1/2 |" in text
+    assert "## Trace: seed 1, Krum (re-trained, its metrics equal the run's)" in text
+    assert "| 100 | 50.0% |" in text and "1: 97.3% (84)" in text
+    curves = {(row["seed"], row["rule"]): (np.array([0, 50, 1000]), np.array([0.1, 0.2, row["final_accuracy"]]))
+              for row in rows}
+    panels = [("live@last", "live @1000", 4.5, "best split")]
+    path = plot_seeds(rows, panels, curves, str(tmp_path / "seeds.png"), 0.5, 50, "title", restarts)
+    assert os.path.getsize(path) < 300_000
+    with open(path, "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
