@@ -395,7 +395,8 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=(), re
         f"are predicted for at least {CLASS_FRACTION:.0%} of the test images, margin 9 = mean over the "
         "class-9 test images of (logit 9 - the largest other logit).",
         f"The {stop}-step prefixes reproduce the long runs' metrics rows 0..{stop} exactly (every column but "
-        f"wall_time) for {matched} of {len(rows)} runs.",
+        f"wall_time) for {matched} of {len(rows)} runs. The rule selected B(γ_m) at every attack step in "
+        f"{sum(row['selected'] == 1.0 for row in rows)} of {len(rows)} runs.",
         "",
         findings(rows, groups),
         *([f"- Reference, the unattacked Average (30 honest workers) at the last step, seed: final acc "

@@ -214,7 +214,7 @@ def test_report_and_plot_from_made_up_rows(tmp_path):
                                        (2, "GeoMed", 7, 0.75)]:
         row = {key: 1.0 for key in figure2_seeds.FEATURES}
         row.update(seed=seed, rule=rule, final_accuracy=accuracy, recovered=accuracy >= 0.5, stop=50,
-                   last_step=1000, prefix_matches=True)
+                   last_step=1000, prefix_matches=True, selected=1.0 if seed == 1 else 0.98)
         row["live@last"] = live
         rows.append(row)
     groups = {"Krum+GeoMed": ["Krum", "GeoMed"], "Krum": ["Krum"]}
@@ -224,6 +224,7 @@ def test_report_and_plot_from_made_up_rows(tmp_path):
                                 restarts=restarts, references=[(1, 0.973, 84)], reading="reading.md")
     assert "finished and measured: 1, 2." in text and "[reading.md](reading.md)" in text
     assert "Recovered = final accuracy >= 50%: Krum 1/2, GeoMed 1/2." in text
+    assert "for 4 of 4 runs. The rule selected B(γ_m) at every attack step in 2 of 4 runs." in text
     assert "| seed 1, Krum | 17.0% | 101: 64.0% (6), 102: 21.0% (3) | 1/2 |" in text
     assert "## Trace: seed 1, Krum (re-trained, its metrics equal the run's)" in text
     assert "| 100 | 50.0% |" in text and "1: 97.3% (84)" in text
