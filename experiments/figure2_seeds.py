@@ -434,6 +434,20 @@ def parse_traces(items, flag="--trace"):
     return out
 
 
+def _picked(configs, rows, picks, what):
+    """[(label, config, final accuracy)] of the measured runs named by `picks` [(seed, rule)]; the others
+    are skipped with a printed note."""
+    out = []
+    for seed, rule in picks:
+        if (seed, rule) not in configs:
+            print(f"[figure2_seeds] {what} {seed}:{rule}: no finished run measured, skipped", flush=True)
+            continue
+        label, config = configs[seed, rule]
+        out.append((label, config, next(r["final_accuracy"] for r in rows if r["seed"] == seed
+                                        and r["rule"] == label)))
+    return out
+
+
 def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_images, plot_feature,
               traced=(), trace_every=100, reseeded=(), data_seeds=()):
     """Measures every finished run, writes <out_dir>/figure2_seeds.md and .png; returns (rows, paths)."""
@@ -468,31 +482,21 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
     if len({r["rule"] for r in rows}) > len(attacked):
         groups["all"] = sorted({r["rule"] for r in rows})
     traces = []
-    for seed, rule in traced:
-        if (seed, rule) not in configs:
-            print(f"[figure2_seeds] trace {seed}:{rule}: no finished run measured, skipped", flush=True)
-            continue
-        label, config = configs[seed, rule]
-        print(f"[figure2_seeds] tracing seed {seed} {label} every {trace_every} steps", flush=True)
+    for label, config, final in _picked(configs, rows, traced, "trace"):
+        print(f"[figure2_seeds] tracing seed {config.seed} {label} every {trace_every} steps", flush=True)
         trace_rows, mismatches = trace(config, work_dir, trace_every, dataset, sample_images)
-        final = next(r["final_accuracy"] for r in rows if r["seed"] == seed and r["rule"] == label)
-        traces.append((f"seed {seed}, {label} (final accuracy {final:.1%})", trace_rows, mismatches))
+        traces.append((f"seed {config.seed}, {label} (final accuracy {final:.1%})", trace_rows, mismatches))
     restarts = []
-    for seed, rule in reseeded:
-        if (seed, rule) not in configs:
-            print(f"[figure2_seeds] reseed {seed}:{rule}: no finished run measured, skipped", flush=True)
-            continue
-        label, config = configs[seed, rule]
+    for label, config, final in _picked(configs, rows, reseeded, "reseed"):
         results = []
         for data_seed in data_seeds:
-            print(f"[figure2_seeds] seed {seed} {label}: restart at step {config.attack_stop} with the "
+            print(f"[figure2_seeds] seed {config.seed} {label}: restart at step {config.attack_stop} with the "
                   f"mini-batches of seed {data_seed}", flush=True)
             run_dir = continuation(config, work_dir, data_seed)
             params, _ = run_state.read_params(run_dir)
             results.append((data_seed, claims.final_accuracy(training.read_metrics(run_dir)),
                             mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
-        final = next(r["final_accuracy"] for r in rows if r["seed"] == seed and r["rule"] == label)
-        restarts.append((f"seed {seed}, {label}", final, results))
+        restarts.append((f"seed {config.seed}, {label}", final, results))
     last = rows[0]["last_step"]
     steps = sorted({rows[0]["stop"], *range(100, last + 1, 100)})
     os.makedirs(out_dir, exist_ok=True)
