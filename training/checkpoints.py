@@ -91,6 +91,17 @@ def _write_state(directory, kept):
     os.replace(path + ".tmp", path)
 
 
+def read(directory, names, step=None):
+    """({name: NumPy value}, step) of the checkpoint of `step` in `directory` (None: the newest), read
+    without creating or writing anything. ValueError naming the folder when there is no such checkpoint."""
+    available = steps(directory)
+    chosen = (available[-1] if available else None) if step is None else step
+    if chosen is None or chosen not in available:
+        raise ValueError(f"{directory} holds no checkpoint" + ("" if step is None else f" of step {step}"))
+    reader = tf.train.load_checkpoint(_prefix(directory, chosen))
+    return {name: reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE") for name in names}, chosen
+
+
 def _read(prefix, variables):
     """name -> the value of that variable in checkpoint `prefix`, every one read (checksums checked)."""
     reader = tf.train.load_checkpoint(prefix)
