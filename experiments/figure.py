@@ -173,17 +173,19 @@ def render(number, planned, lines, out_base, allow_partial=False, formats=("png"
         more = f" (and {len(incomplete) - 5} more)" if len(incomplete) > 5 else ""
         raise FigureError(f"Figure {number}: {len(incomplete)} of {len(planned)} runs are missing or unfinished: "
                           f"{names}{more}; train them, or pass --allow_partial to plot what there is")
-    if all(state == "missing" for state in status):
-        raise FigureError(f"Figure {number}: no run on disk under {planned[0].config.results_dir}; nothing to "
-                          "plot (check --results_dir and --preset)")
     runs, finished = {}, {}
     for run, state in zip(planned, status):
         if state == "missing":
             continue
         metrics = training.read_metrics(run.run_dir)
+        if not len(metrics["step"]):  # started, nothing on disk yet
+            continue
         runs.setdefault(run.key, {})[run.seed] = metrics
         if state == "finished":
             finished.setdefault(run.seed, {})[run.key] = metrics
+    if not runs:
+        raise FigureError(f"Figure {number}: no run on disk under {planned[0].config.results_dir}; nothing to "
+                          "plot (check --results_dir and --preset)")
     seeds = sorted({run.seed for run in planned})
     partial = bool(incomplete)
     steps = steps_text(planned)

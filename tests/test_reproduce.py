@@ -159,3 +159,14 @@ def test_figure3_ablation_micro(tmp_path):
     assert len(rows) == 2 and all("holds in" in row and " of 1 seed" in row for row in rows)
     configs = [json.load(open(p)) for p in glob.glob(str(tmp_path / "results" / "micro" / "*" / "config.json"))]
     assert sorted(str(c["attack_options"]) for c in configs if c["gar"] == "krum") == ["{'gamma_scale': 0.5}", "{}"]
+
+
+def test_a_run_that_just_started_is_not_plotted(tmp_path):
+    planned, _ = micro_plan(tmp_path, [1])
+    os.makedirs(planned[0].run_dir)
+    open(os.path.join(planned[0].run_dir, "metrics.csv"), "w").close()  # opened, nothing flushed yet
+    assert planned[0].status() == "unfinished"
+    with pytest.raises(figure_lib.FigureError, match="no run on disk"):
+        figure_lib.run_figure(2, "micro", str(tmp_path / "results"), str(tmp_path / "out"), DATA, [1],
+                              plot_only=True, allow_partial=True)
+    assert not os.path.exists(tmp_path / "out")

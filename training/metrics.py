@@ -74,7 +74,9 @@ def read_metrics(run_dir):
     """`<run_dir>/metrics.csv` as {column: float numpy array}, NaN for empty cells."""
     with open(os.path.join(run_dir, "metrics.csv"), newline="") as file:
         reader = csv.reader(file)
-        columns = next(reader)
+        columns = next(reader, None)
+        if columns is None:  # a run that has just started: nothing written to disk yet
+            return {column: np.array([], dtype=np.float64) for column in BASE_COLUMNS}
         rows = [row for row in reader if row]
     return {column: np.array([float(row[i]) if row[i] != "" else np.nan for row in rows], dtype=np.float64)
             for i, column in enumerate(columns)}
