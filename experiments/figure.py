@@ -161,7 +161,7 @@ def render(number, planned, lines, out_base, allow_partial=False, formats=("png"
     """Plots Figure `number` from the planned runs on disk and writes its claims table.
 
     Raises FigureError naming the runs that are missing or unfinished (unless `allow_partial`), or when
-    no run is on disk at all (nothing is written then). Returns (paths, table text)."""
+    no run is on disk at all (nothing is written then). Returns (paths, table text, claims rows)."""
     import training
     from plots import plot_figure
 
@@ -193,10 +193,10 @@ def render(number, planned, lines, out_base, allow_partial=False, formats=("png"
     paths = plot_figure(figure, runs, lines, steps, seeds, out_base, partial=partial, formats=formats)
     results = {seed: claims.Results(finished.get(seed, {}), {run.key for run in planned if run.seed == seed})
                for seed in seeds}
-    _, table = claims.evaluate(number, results, "; ".join(lines), partial=partial)
+    rows, table = claims.evaluate(number, results, "; ".join(lines), partial=partial)
     with open(out_base + "_claims.md", "w") as out:
         out.write(table)
-    return paths + [out_base + "_claims.md"], table
+    return paths + [out_base + "_claims.md"], table, rows
 
 
 def run_figure(number, preset_name="quick", results_dir="results", out_dir="figures", data_dir=None,
@@ -207,7 +207,7 @@ def run_figure(number, preset_name="quick", results_dir="results", out_dir="figu
     planned, lines = plan(figure, preset_name, results_dir, data_dir, list(seeds), **run_options)
     if not plot_only:
         train(planned, f"figure {number}")
-    paths, table = render(number, planned, lines, os.path.join(out_dir, preset_name, f"figure{number}"),
+    paths, table, _ = render(number, planned, lines, os.path.join(out_dir, preset_name, f"figure{number}"),
                           allow_partial=allow_partial)
     print(table)
     print(f"Training time of this figure's runs: {training_minutes(planned):.1f} min (summed over runs).")

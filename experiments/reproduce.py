@@ -121,7 +121,8 @@ def _notes(out_dir, generated):
 
 
 def write_report(out_dir, sections, preset, seeds, command):
-    """`<out_dir>/README.md` from the figure sections [(number, steps, table or None, minutes, partial)]."""
+    """`<out_dir>/README.md` from the figure sections [(number, steps, table or None, claims rows, minutes,
+    partial)]: a summary of every claim's verdict, the notes, then each figure."""
     generated = {"README.md"} | {f"figure{number}_claims.md" for number, *_ in sections}
     lines = ["# What this project reproduces", "",
              "The paper's Figures 2 to 8 (El Mhamdi, Guerraoui, Rouault, ICML 2018), trained by this project "
@@ -131,11 +132,21 @@ def write_report(out_dir, sections, preset, seeds, command):
              f"Machine: {machine()}.", "",
              "A plot draws the median over the seeds and shades the band from their min to their max. A claim "
              "holds overall when it holds in more than half of the seeds. Training times are the sum of the "
-             "runs' own wall times (a run shared by two figures counts in both).", ""]
+             "runs' own wall times (a run shared by two figures counts in both); they grow when other jobs "
+             "share the machine.", ""]
+    lines += ["## Summary", "", "| figure | section | the paper says | verdict |", "|---|---|---|---|"]
+    for number, _, table, rows, _, partial in sections:
+        if table is None:
+            lines.append(f"| {number} | | (not run yet) | |")
+        for row in rows:
+            sentence = row.claim.sentence if len(row.claim.sentence) <= 90 else row.claim.sentence[:87] + "..."
+            lines.append(f"| {number}{' (partial)' if partial else ''} | {row.claim.section} | {sentence} | "
+                         f"{row.verdict_text} |")
+    lines.append("")
     notes = _notes(out_dir, generated)
     if notes:
         lines += ["## Notes and studies", ""] + [f"- [{heading}]({name})" for name, heading in notes] + [""]
-    for number, steps, table, minutes, partial in sections:
+    for number, steps, table, _, minutes, partial in sections:
         figure = figures.get(number)
         lines += [f"## Figure {number}", "", figure.caption.format(steps=steps), ""]
         if table is None:
@@ -168,16 +179,16 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
     sections = []
     for number, (planned, lines) in plans.items():
         try:
-            _, table = figure_lib.render(number, planned, lines, os.path.join(out_dir, f"figure{number}"),
-                                         allow_partial=allow_partial, formats=("png",))
+            _, table, rows = figure_lib.render(number, planned, lines, os.path.join(out_dir, f"figure{number}"),
+                                               allow_partial=allow_partial, formats=("png",))
         except figure_lib.FigureError as error:
             if not allow_partial:
                 raise
             print(f"[reproduce] {error}", flush=True)
-            sections.append((number, figure_lib.steps_text(planned), None, 0.0, True))
+            sections.append((number, figure_lib.steps_text(planned), None, [], 0.0, True))
             continue
         partial = any(run.status() != "finished" for run in planned)
-        sections.append((number, figure_lib.steps_text(planned), table, figure_lib.training_minutes(planned),
+        sections.append((number, figure_lib.steps_text(planned), table, rows, figure_lib.training_minutes(planned),
                          partial))
         print(f"[reproduce] Figure {number}: wrote {os.path.join(out_dir, f'figure{number}.png')}", flush=True)
     path = write_report(out_dir, sections, preset, seeds, command)

@@ -123,6 +123,7 @@ def test_reproduce_writes_the_report(two_seeds, tmp_path):
     assert "Seeds: 1, 2 (" in report and "TensorFlow" in report and "cores" in report
     assert "![Figure 2](figure2.png)" in report and "holds in" in report and " of 2 seeds" in report
     assert "## Figure 3" in report and "Not run yet." in report  # no CIFAR run in this results folder
+    assert "| 2 | 5.2.1 | ... except for Brute. | holds in " in report and "| 3 | | (not run yet) | |" in report
     assert "- [Why Figure 2 depends on the seed](figure2_notes.md)" in report
     assert os.path.exists(out / "figure2.png") and not os.path.exists(out / "figure2.pdf")
     with pytest.raises(figure_lib.FigureError):  # without --allow_partial a figure never run is an error
