@@ -70,24 +70,33 @@ def _duration(seconds):
 
 
 def train_all(runs):
-    """Trains every run (deduplicated), with one overall progress line per run."""
+    """Trains every run (deduplicated), with one overall progress line per run. The ETA uses each
+    dataset's own measured rate (work units per second), and for a dataset not measured yet the rate of
+    the others (work units already weigh a CIFAR-10 image against an MNIST one)."""
     import training
 
     for run in runs:
         training.validate(run.config)
     left = {run.run_dir: cost(run, run.config.steps - steps_done(run)) for run in runs}
     done_runs = sum(1 for run in runs if left[run.run_dir] == 0)
-    start, work_done = time.time(), 0.0
-    for i, run in enumerate(runs, 1):
+    work, seconds = {}, {}  # per dataset, trained in this session
+    for run in runs:
         if left[run.run_dir] == 0:
             continue
-        remaining = sum(left.values())
-        rate = work_done / (time.time() - start) if work_done else 0.0
-        eta = f"ETA {_duration(remaining / rate)}" if rate > 0 else "ETA after the first run"
+        rates = {name: work[name] / seconds[name] for name in work if seconds[name] > 0}
+        if rates:
+            fallback = sum(work.values()) / sum(seconds.values())
+            remaining = sum(left[r.run_dir] / rates.get(r.config.dataset, fallback) for r in runs)
+            eta = f"ETA {_duration(remaining)}"
+        else:
+            eta = "ETA after the first run"
         print(f"[reproduce] {done_runs} of {len(runs)} runs done, {len(runs) - done_runs} left, {eta}; "
               f"now: {run.describe()}", flush=True)
+        started = time.time()
         training.run(run.config)
-        work_done += left[run.run_dir]
+        dataset = run.config.dataset
+        work[dataset] = work.get(dataset, 0.0) + left[run.run_dir]
+        seconds[dataset] = seconds.get(dataset, 0.0) + time.time() - started
         left[run.run_dir] = 0.0
         done_runs += 1
     print(f"[reproduce] {len(runs)} of {len(runs)} runs done", flush=True)
