@@ -83,38 +83,43 @@ def _accuracy(label, value):
     return (label, value, "%")
 
 
-def _gaps(results, panel, labels, reference):
-    """Each curve's final accuracy and the points by which it ends below the reference."""
+def _gaps(results, panel, labels, reference, prefix=""):
+    """Each curve's final accuracy and the points by which it ends below the reference; quantity names
+    start with `prefix` (which tells panels apart in a claim over several)."""
     ref = results.final(panel, reference)
-    quantities, gaps = [_accuracy(reference, ref)], {}
+    quantities, gaps = [_accuracy(prefix + reference, ref)], {}
     for label in labels:
         accuracy = results.final(panel, label)
         gaps[label] = 100 * (ref - accuracy)
-        quantities += [_accuracy(label, accuracy), (f"{label} below {reference}", gaps[label], "pts")]
+        quantities += [_accuracy(prefix + label, accuracy),
+                       (f"{prefix}{label} below {reference}", gaps[label], "pts")]
     return quantities, gaps
 
 
-def below_reference(panel, labels, points, reference="Average"):
+def below_reference(panel, labels, points, reference="Average", prefix=""):
     """Each curve's final accuracy is at least `points` below the reference's."""
 
     def evaluate(results):
-        quantities, gaps = _gaps(results, panel, labels, reference)
+        quantities, gaps = _gaps(results, panel, labels, reference, prefix)
         return quantities, all(gap >= points for gap in gaps.values())
 
     return evaluate
 
 
-def near_reference(panel, labels, points=SAME_POINTS, reference="Average"):
+def near_reference(panel, labels, points=SAME_POINTS, reference="Average", prefix=""):
     """Each curve's final accuracy is at most `points` below the reference's."""
 
     def evaluate(results):
-        quantities, gaps = _gaps(results, panel, labels, reference)
+        quantities, gaps = _gaps(results, panel, labels, reference, prefix)
         return quantities, all(gap <= points for gap in gaps.values())
 
     return evaluate
 
 
 def _all(*evaluations):
+    """Every evaluation holds; their quantities once each (the same name is the same quantity: evaluations
+    of different panels name theirs with a prefix)."""
+
     def evaluate(results):
         parts = [e(results) for e in evaluations]
         quantities = []
@@ -204,8 +209,8 @@ CLAIMS = (
     Claim(4, "5.2.2", "Bulyan is not affected by the attack, and achieves the same accuracy as if it averages "
                       "only the non-Byzantine gradients.",
           f"Bulyan ends <= {SAME_POINTS:g} points below Average, for both eta0",
-          _all(near_reference("MNIST, η0 = 1", ["Bulyan (A = Krum)"]),
-               near_reference("MNIST, η0 = 0.2", ["Bulyan (A = Krum)"]))),
+          _all(near_reference("MNIST, η0 = 1", ["Bulyan (A = Krum)"], prefix="η0 = 1: "),
+               near_reference("MNIST, η0 = 0.2", ["Bulyan (A = Krum)"], prefix="η0 = 0.2: "))),
     Claim(5, "5.2.2", "As with MNIST, only Bulyan is not affected by our attack.",
           f"Bulyan ends <= {SAME_POINTS:g} points below Average; Krum and GeoMed end > {SAME_POINTS:g} below",
           _all(near_reference("CIFAR-10", ["Bulyan (A = Krum)"]),

@@ -242,3 +242,14 @@ def test_figure_end_to_end_micro(number, tmp_path_factory):
     again = run_figure(number, "micro", results_dir=str(base / "results"), out_dir=str(base / "replot"),
                        data_dir=DATA, plot_only=True)
     assert open(again[2]).read() == text
+
+
+def test_a_claim_over_two_panels_names_each_panels_values():
+    results = claims.Results({(panel, label): metrics(value) for panel, values in (
+        ("MNIST, η0 = 1", {"Average": 0.96, "Bulyan (A = Krum)": 0.95, "Krum": 0.2, "GeoMed": 0.3}),
+        ("MNIST, η0 = 0.2", {"Average": 0.93, "Bulyan (A = Krum)": 0.80, "Krum": 0.9, "GeoMed": 0.9}))
+        for label, value in values.items()})
+    bulyan = claims.evaluate(4, {1: results}, "")[0][2]
+    assert "η0 = 1: Bulyan (A = Krum) 95.0%" in bulyan.measured and "η0 = 0.2: Bulyan (A = Krum) 80.0%" in bulyan.measured
+    assert "η0 = 0.2: Bulyan (A = Krum) below Average +13.0 pts" in bulyan.measured
+    assert bulyan.verdict == "does not hold"  # 13 points below at eta0 = 0.2
