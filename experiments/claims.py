@@ -74,7 +74,13 @@ class Results:
         return value
 
     def batches(self, panel, label):
-        return sorted(key[2] for key in self.metrics if len(key) == 3 and key[:2] == (panel, label))
+        """The batch sizes of `label`'s runs in `panel` (the planned ones when known, so that a missing run
+        is reported, not skipped); KeyError when there is none."""
+        keys = self.planned if self.planned is not None else self.metrics
+        sizes = sorted(key[2] for key in keys if len(key) == 3 and key[:2] == (panel, label))
+        if not sizes:
+            raise KeyError((panel, label))
+        return sizes
 
 
 # Quantities: (name, value, unit); unit "%" for a fraction shown in percent, "pts" for percentage points.

@@ -253,3 +253,12 @@ def test_a_claim_over_two_panels_names_each_panels_values():
     assert "η0 = 1: Bulyan (A = Krum) 95.0%" in bulyan.measured and "η0 = 0.2: Bulyan (A = Krum) 80.0%" in bulyan.measured
     assert "η0 = 0.2: Bulyan (A = Krum) below Average +13.0 pts" in bulyan.measured
     assert bulyan.verdict == "does not hold"  # 13 points below at eta0 = 0.2
+
+
+def test_bulyan_cost_claim_reports_missing_batches():
+    planned = {("CIFAR-10", label, b) for label in ("Average", "Bulyan") for b in (1, 36, 128)}
+    finished = {key: metrics(0.5) for key in planned if key[2] != 128}
+    row = claims.evaluate(6, {1: claims.Results(finished, planned)}, "")[0][1]
+    assert row.verdict == "not measured" and "missing: Average / 128" in row.measured
+    row = claims.evaluate(6, {1: claims.Results({}, set())}, "")[0][1]  # nothing planned on this seed
+    assert row.verdict == "not measured" and "missing" not in row.measured
