@@ -75,20 +75,38 @@ class PlannedRun:
         return f"{' / '.join(map(str, self.key))}, seed {self.seed} ({self.run_dir})"
 
 
-def parse_seeds(values, default=1):
-    """['1', '2'] or ['1-5'] (from --seeds) -> sorted unique ints; None or [] -> [default]."""
-    seeds = []
-    for value in values or []:
-        text = str(value).strip()
-        low, dash, high = text.partition("-")
+def parse_seeds(values, default=1, flag="--seeds"):
+    """['1', '2'], ['1-5'] (from a list flag) or '1-3,7' -> sorted unique ints. None or nothing -> [default]
+    (default None: ValueError, a seed is required). ValueError naming `flag` and the bad part, or an empty
+    range such as 3-1."""
+    parts = str(values).split(",") if isinstance(values, str) else [str(v) for v in values or []]
+    seeds = set()
+    for part in filter(None, (p.strip() for p in parts)):
+        low, dash, high = part.partition("-")
         try:
-            seeds += list(range(int(low), int(high) + 1)) if dash and low else [int(text)]
+            found = range(int(low), int(high) + 1) if dash and low else [int(part)]
         except ValueError:
-            raise ValueError(f"--seeds takes integers or ranges such as 1,2,3 or 1-5, got {text!r}") from None
-    seeds = sorted(set(seeds)) or [default]
-    if seeds[0] < 0:
-        raise ValueError(f"seeds must be >= 0, got {seeds[0]}")
-    return seeds
+            raise ValueError(f"{flag} takes integers or ranges such as 1,2,3 or 1-5, got {part!r}") from None
+        if not found:
+            raise ValueError(f"{flag} range {part!r} is empty")
+        seeds.update(found)
+    if not seeds:
+        if default is None:
+            raise ValueError(f"{flag} names no seed: {values!r}")
+        seeds = {default}
+    if min(seeds) < 0:
+        raise ValueError(f"seeds must be >= 0, got {min(seeds)}")
+    return sorted(seeds)
+
+
+def unique_runs(*plans):
+    """The planned runs of several plans, each run folder once (a run shared by figures is trained once),
+    in order."""
+    unique = {}
+    for planned in plans:
+        for run in planned:
+            unique.setdefault(run.run_dir, run)
+    return list(unique.values())
 
 
 def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), dataset_seeds=None, **run_options):

@@ -59,20 +59,8 @@ READING = "figure2_seeds_reading.md"  # the hand-written interpretation, linked 
 
 
 def parse_seeds(text, flag="--seeds"):
-    """'1-3,7' -> [1, 2, 3, 7] (sorted, unique); ValueError naming the bad part."""
-    seeds = set()
-    for part in filter(None, (p.strip() for p in str(text).split(","))):
-        low, dash, high = part.partition("-")
-        try:
-            values = range(int(low), int(high) + 1) if dash else [int(low)]
-        except ValueError:
-            raise ValueError(f"{flag} takes integers and ranges like 1-10 or 1,2,3, got {part!r}") from None
-        if not values:
-            raise ValueError(f"{flag} range {part!r} is empty")
-        seeds.update(values)
-    if not seeds:
-        raise ValueError(f"{flag} names no seed: {text!r}")
-    return sorted(seeds)
+    """'1-3,7' -> [1, 2, 3, 7] (sorted, unique); ValueError naming the bad part (`figure.parse_seeds`)."""
+    return figure.parse_seeds(text, default=None, flag=flag)
 
 
 def reference_run(seed, results_dir, data_dir):

@@ -110,11 +110,7 @@ def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, p
     layout = model_layout()
     plans = {variant: plan_variant(variant, preset, seeds, results_dir, data_dir, layout) for variant in variants}
     if not plot_only:
-        unique = {}
-        for planned, _ in plans.values():
-            for run in planned:
-                unique.setdefault(run.run_dir, run)
-        figure_lib.train(list(unique.values()), "figure 3 ablation")
+        figure_lib.train(figure_lib.unique_runs(*(planned for planned, _ in plans.values())), "figure 3 ablation")
     rows = [(variant, evaluate_variant(planned)) for variant, (planned, _) in plans.items()]
     text = table(rows, next(iter(plans.values()))[1], seeds)
     os.makedirs(out_dir, exist_ok=True)

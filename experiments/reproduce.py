@@ -179,11 +179,8 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
         plans[number] = figure_lib.plan(figures.get(number), preset, results_dir, data_dir, seeds, dataset_seeds,
                                         **run_options)
     if not plot_only:
-        unique = {}
-        for planned, _ in plans.values():
-            for run in planned:
-                unique.setdefault(run.run_dir, run)
-        train_all(sorted(unique.values(), key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
+        runs = figure_lib.unique_runs(*(planned for planned, _ in plans.values()))
+        train_all(sorted(runs, key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     for number, (planned, lines) in plans.items():

@@ -187,6 +187,9 @@ def test_seeds_parse():
     assert parse_seeds(None, default=4) == [4] and parse_seeds([]) == [1]
     with pytest.raises(ValueError, match="--seeds takes integers or ranges such as 1,2,3 or 1-5, got 'x'"):
         parse_seeds(["x"])
+    with pytest.raises(ValueError, match="--seeds range '3-1' is empty"):  # not silently the default seed
+        parse_seeds(["3-1"])
+    assert parse_seeds("1-3,7") == [1, 2, 3, 7]
 
 
 def test_bulyan_cost_claim():
