@@ -1,13 +1,16 @@
 """Figure 3's attack, varied: which coordinate it pushes and how far, against Krum and Brute.
 
     python -m experiments.figure3_ablation --preset=quick --seeds=1 --data_dir=../shared/data
+    python -m experiments.figure3_ablation --preset=paper --steps=300 --data_dir=../shared/data  # a screening
 
 The paper attacks "any coordinate" (section 3.2) and estimates gamma_m "by a simple linear regression";
 ours pushes the last output bias by the largest gamma our search accepts (`attacks/lp.py`). Figure 3
 says that only Brute preserved the accuracy and that Krum lost 33% (section 5.2.1). Each variant below is
 Figure 3 with other `lp` options; Average is the unattacked reference. For each variant and seed the two
 claims are checked as in `experiments/claims.py`, and the table says which variants give the paper's
-picture (both claims hold). Writes `<out_dir>/figure3_ablation.md`.
+picture (both claims hold). `--steps` shortens every run (the paper's settings otherwise, so the first
+steps are those of the full run) to screen the variants; the table then states it. Writes
+`<out_dir>/figure3_ablation.md`.
 """
 
 import dataclasses
@@ -35,6 +38,9 @@ VARIANTS = {
     "gamma-0.5": ("the last output bias, gamma = 0.5 gamma_m", {"gamma_scale": 0.5}),
     "gamma-0.25": ("the last output bias, gamma = 0.25 gamma_m", {"gamma_scale": 0.25}),
 }
+flags.DEFINE_integer("steps", None, "Steps of every run (default: the preset's), to screen the variants on "
+                     "shorter runs.")
+
 RULES = ("Average", "Krum", "Brute")
 PICTURE = ("Only Brute preserved the accuracy.", "Krum suffered a 33% decrease at epoch 1000.")
 
@@ -69,12 +75,19 @@ def variant_figure(options):
     return dataclasses.replace(figure, panels=(panel,))
 
 
-def plan_variant(variant, preset, seeds, results_dir, data_dir, layout):
+def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=None):
+    """The variant's runs (each cut to `steps` when given) and its description lines."""
     planned, lines = [], []
     for seed in seeds:
         runs, lines = figure_lib.plan(variant_figure(options_for(variant, seed, layout)), preset, results_dir,
                                       data_dir, [seed])
         planned += runs
+    if steps is not None:
+        if steps < 1:
+            raise ValueError(f"--steps must be >= 1, got {steps}")
+        planned = [dataclasses.replace(run, config=dataclasses.replace(run.config, steps=steps)) for run in planned]
+        unit = "step" if steps == 1 else "steps"
+        lines = [f"{line}; every run cut to {steps} {unit}" for line in lines]
     return planned, lines
 
 
@@ -106,9 +119,10 @@ def table(rows, lines, seeds):
     return "\n".join(out) + "\n"
 
 
-def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False):
+def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False, steps=None):
     layout = model_layout()
-    plans = {variant: plan_variant(variant, preset, seeds, results_dir, data_dir, layout) for variant in variants}
+    plans = {variant: plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps)
+             for variant in variants}
     if not plot_only:
         figure_lib.train(figure_lib.unique_runs(*(planned for planned, _ in plans.values())), "figure 3 ablation")
     rows = [(variant, evaluate_variant(planned)) for variant, (planned, _) in plans.items()]
@@ -131,7 +145,7 @@ def main(argv):
         if unknown:
             raise ValueError(f"unknown variant {unknown[0]!r}; variants: {', '.join(VARIANTS)}")
         run_ablation(variants, FLAGS.preset, figure_lib.parse_seeds(FLAGS.seeds, FLAGS.seed), FLAGS.results_dir,
-                     FLAGS.out_dir, FLAGS.data_dir, FLAGS.plot_only)
+                     FLAGS.out_dir, FLAGS.data_dir, FLAGS.plot_only, FLAGS.steps)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -162,6 +162,20 @@ def test_figure3_ablation_micro(tmp_path):
     assert sorted(str(c["attack_options"]) for c in configs if c["gar"] == "krum") == ["{'gamma_scale': 0.5}", "{}"]
 
 
+@pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data/cifar10 is absent")
+def test_figure3_ablation_steps_cut_every_run(tmp_path):
+    from experiments import figure3_ablation as ablation
+
+    layout = ablation.model_layout()
+    full, _ = ablation.plan_variant("first", "micro", [1], str(tmp_path), DATA, layout)
+    cut, lines = ablation.plan_variant("first", "micro", [1], str(tmp_path), DATA, layout, steps=1)
+    assert [run.config.steps for run in cut] == [1] * len(full) and full[0].config.steps > 1
+    assert [run.key for run in cut] == [run.key for run in full] and cut[0].run_dir != full[0].run_dir
+    assert lines[0].endswith("every run cut to 1 step")
+    with pytest.raises(ValueError, match="--steps must be >= 1, got 0"):
+        ablation.plan_variant("first", "micro", [1], str(tmp_path), DATA, layout, steps=0)
+
+
 def test_a_run_that_just_started_is_not_plotted(tmp_path):
     planned, _ = micro_plan(tmp_path, [1])
     os.makedirs(planned[0].run_dir)
