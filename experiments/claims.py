@@ -289,6 +289,7 @@ def evaluate_claim(claim, results_by_seed):
     """Evaluates `claim` on each seed's Results ({seed: Results}) -> Row."""
     quantities, holding, measured_seeds, missing, diverged = {}, 0, [], [], []
     for seed, results in sorted(results_by_seed.items()):
+        results.used = []  # the runs this claim reads, not those of the claims before it
         try:
             measured, holds = claim.evaluate(results)
         except KeyError as key:

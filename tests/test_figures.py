@@ -152,6 +152,7 @@ def test_diverged_run_is_named_in_its_claim_row():
     results.metrics[("MNIST", "Krum")] = nan
     rows, table = claims.evaluate(2, {1: results}, "")
     assert "**Krum diverged at step 7**" in rows[0].measured and "Brute diverged" not in table
+    assert "diverged" not in rows[1].measured  # the Brute claim reads Average and Brute only
     rows, _ = claims.evaluate(2, {4: results, 5: mnist_results(0.2)}, "")
     assert "**Krum diverged at step 7** (seed 4)" in rows[0].measured
 
