@@ -10,7 +10,7 @@ Figure 3 with other `lp` options; Average is the unattacked reference. For each 
 claims are checked as in `experiments/claims.py`, and the table says which variants give the paper's
 picture (both claims hold). `--steps` shortens every run (the paper's settings otherwise, so the first
 steps are those of the full run) to screen the variants; the table then states it. Writes
-`<out_dir>/figure3_ablation.md`.
+`<out_dir>/figure3_ablation.md` (`figure3_ablation_<steps>_steps.md` with `--steps`).
 """
 
 import dataclasses
@@ -128,7 +128,7 @@ def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, p
     rows = [(variant, evaluate_variant(planned)) for variant, (planned, _) in plans.items()]
     text = table(rows, next(iter(plans.values()))[1], seeds)
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "figure3_ablation.md")
+    path = os.path.join(out_dir, "figure3_ablation.md" if steps is None else f"figure3_ablation_{steps}_steps.md")
     with open(path, "w", encoding="utf-8") as file:
         file.write(text)
     print(text)
