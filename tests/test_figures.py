@@ -221,6 +221,14 @@ def test_quick_preset_keeps_each_rule_minimum():
     assert mnist.curve(krum) == krum  # MNIST quick keeps the paper's workers and batch
 
 
+def test_steps_per_preset():
+    cifar = presets.get("quick", "cifar10")
+    assert cifar.steps_for(figures.get(3).panels[0]) == 300  # 30% of 1000
+    assert cifar.steps_for(figures.get(8).panels[0]) == 500  # Figure 8's own share for the quick preset
+    assert presets.get("paper", "cifar10").steps_for(figures.get(8).panels[0]) == 1000
+    assert presets.get("micro", "cifar10").steps_for(figures.get(8).panels[0]) == 2
+
+
 def test_unknown_figure_and_preset():
     with pytest.raises(ValueError, match="no Figure 9"):
         figures.get(9)
