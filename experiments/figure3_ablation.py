@@ -75,6 +75,10 @@ def variant_figure(options):
     return dataclasses.replace(figure, panels=(panel,))
 
 
+def _count(steps):
+    return f"{steps} step" + ("" if steps == 1 else "s")
+
+
 def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=None):
     """The variant's runs (each cut to `steps` when given) and its description lines."""
     planned, lines = [], []
@@ -86,8 +90,7 @@ def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=No
         if steps < 1:
             raise ValueError(f"--steps must be >= 1, got {steps}")
         planned = [dataclasses.replace(run, config=dataclasses.replace(run.config, steps=steps)) for run in planned]
-        unit = "step" if steps == 1 else "steps"
-        lines = [f"{line}; every run cut to {steps} {unit}" for line in lines]
+        lines = [f"{line}; every run cut to {_count(steps)}" for line in lines]
     return planned, lines
 
 
@@ -104,8 +107,9 @@ def evaluate_variant(planned):
             for claim in claims.for_figure(3) if claim.sentence in PICTURE}
 
 
-def table(rows, lines, seeds):
-    out = ["# Figure 3's attack, varied: coordinate and size", "", "; ".join(lines),
+def table(rows, lines, seeds, steps=None):
+    title = "# Figure 3's attack, varied: coordinate and size" + ("" if steps is None else f", over {_count(steps)}")
+    out = [title, "", "; ".join(lines),
            f"Seeds: {', '.join(map(str, seeds))}.", "",
            "The paper's picture is both claims holding: Brute within 5 points of Average, Krum 16.5% to 66% "
            "below it (33% in the paper).", "",
@@ -126,7 +130,7 @@ def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, p
     if not plot_only:
         figure_lib.train(figure_lib.unique_runs(*(planned for planned, _ in plans.values())), "figure 3 ablation")
     rows = [(variant, evaluate_variant(planned)) for variant, (planned, _) in plans.items()]
-    text = table(rows, next(iter(plans.values()))[1], seeds)
+    text = table(rows, next(iter(plans.values()))[1], seeds, steps)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "figure3_ablation.md" if steps is None else f"figure3_ablation_{steps}_steps.md")
     with open(path, "w", encoding="utf-8") as file:

@@ -176,7 +176,9 @@ def test_figure3_ablation_steps_cut_every_run(tmp_path):
         ablation.plan_variant("first", "micro", [1], str(tmp_path), DATA, layout, steps=0)
     path = ablation.run_ablation(["first"], "micro", [1], str(tmp_path), str(tmp_path / "out"), DATA,
                                  plot_only=True, steps=1)  # nothing trained: the table says "not measured"
-    assert path.endswith("figure3_ablation_1_steps.md") and "every run cut to 1 step" in open(path).read()
+    text = open(path).read()
+    assert path.endswith("figure3_ablation_1_steps.md") and "every run cut to 1 step" in text
+    assert text.startswith("# Figure 3's attack, varied: coordinate and size, over 1 step\n")
 
 
 def test_a_run_that_just_started_is_not_plotted(tmp_path):
