@@ -26,8 +26,6 @@ from experiments import figure as figure_lib
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(figure_lib)
 flags.FLAGS.set_default("out_dir", os.path.join("docs", "reproduction"))
-flags.DEFINE_list("variants", None, "Variants to run (default: all): " + ", ".join(
-    ["last-bias", "first", "hidden", "random", "gamma-0.5", "gamma-0.25", "gamma-0.1"]))
 
 # name -> (description, lp options, or "random" for a coordinate drawn from the run's seed)
 VARIANTS = {
@@ -39,6 +37,7 @@ VARIANTS = {
     "gamma-0.25": ("the last output bias, gamma = 0.25 gamma_m", {"gamma_scale": 0.25}),
     "gamma-0.1": ("the last output bias, gamma = 0.1 gamma_m", {"gamma_scale": 0.1}),
 }
+flags.DEFINE_list("variants", None, "Variants to run (default: all): " + ", ".join(VARIANTS))
 flags.DEFINE_integer("steps", None, "Steps of every run (default: the preset's), to screen the variants on "
                      "shorter runs.")
 
