@@ -20,7 +20,8 @@ def pairwise_distances(gradients, norm=2):
 
     norm: 2 (default), 1, or "inf" / math.inf. For norm 2 the Gram matrix G = X X^T gives
     ||V_i - V_j||^2 = G_ii + G_jj - 2 G_ij (O(n^2 d) in one matmul); for norms 1 and inf each
-    row is compared with the rows after it (never an [n, n, d] tensor).
+    row is compared with the rows after it (never an [n, n, d] tensor), compiled with XLA so that
+    each pair's difference, absolute value and reduction are one pass over memory.
 
     Precision of the Gram route: a squared distance carries an absolute rounding error of about
     eps * (||V_i||^2 + ||V_j||^2), so its relative error grows as rows get close compared with
@@ -33,7 +34,7 @@ def pairwise_distances(gradients, norm=2):
     norm = validation.norm(norm, "norm", "pairwise_distances")
     if norm == 2:
         return _l2_distances(gradients)
-    return _rowwise_distances(gradients, tf.reduce_sum if norm == 1 else tf.reduce_max)
+    return _l1_distances(gradients) if norm == 1 else _linf_distances(gradients)
 
 
 def distances_for(gradients, norm, distances, rule):
@@ -62,7 +63,10 @@ def _l2_distances(x):
     return _mask_non_finite(distances, finite)
 
 
-def _rowwise_distances(x, reduce):
+def rowwise_distances(x, reduce):
+    """[n, n] reduce(|V_i - V_j|) over the coordinates, for reduce = tf.reduce_sum (l1) or
+    tf.reduce_max (l_inf). Plain TensorFlow: each pair makes a [rows, d] temporary; the rules go
+    through its XLA-compiled versions below (benchmarks/bench_aggregators.py times both)."""
     n = x.shape[0]
     rows = []
     for i in range(n):
@@ -70,6 +74,16 @@ def _rowwise_distances(x, reduce):
         rows.append(tf.concat([tf.zeros([i + 1], x.dtype), after], axis=0))
     upper = tf.stack(rows)
     return _mask_non_finite(upper + tf.transpose(upper), finite_rows(x))
+
+
+@tf.function(jit_compile=True)
+def _l1_distances(x):
+    return rowwise_distances(x, tf.reduce_sum)
+
+
+@tf.function(jit_compile=True)
+def _linf_distances(x):
+    return rowwise_distances(x, tf.reduce_max)
 
 
 def finite_rows(x):

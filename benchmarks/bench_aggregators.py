@@ -6,7 +6,9 @@ warm-up call that traces it) and its ratio to one tf.reduce_mean over the same [
 Rule and floor runs alternate, so both see the same machine load. Brute cannot run at n = 39
 (C(39, 9) subsets): brute is timed at n = 11, f = 5 and bulyan-brute at n = 11, f = 2.
 Bulyan rules are timed with the native coordinate-wise op when it loads, and again with the
-pure-TF path ("[TF]" rows); "stage" rows time the coordinate-wise stage alone on [n - 2f, d].
+pure-TF path ("[TF]" rows); "stage" rows time the coordinate-wise stage alone on [n - 2f, d];
+"dist" rows time the pairwise l1 / l_inf distances as the rules compute them (XLA-compiled) and
+as a plain TensorFlow graph ("[plain TF]"), with the plain/compiled ratio.
 
     python benchmarks/bench_aggregators.py [--d 79510 1756426] [--repeat 5] [--rules krum ...]
 """
@@ -26,7 +28,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repo
 
 import aggregators  # noqa: E402
 import native  # noqa: E402
-from aggregators import coordinatewise  # noqa: E402
+from aggregators import coordinatewise, distances  # noqa: E402
 
 SMALL_SETTING = {"brute": (11, 5), "bulyan-brute": (11, 2)}
 
@@ -94,6 +96,7 @@ def main():
                                                             args.repeat)
             print(f"{label:<22} {n:>3} {f:>2} {d:>9} {rule_ms:>9.1f} {floor_ms:>9.1f} "
                   f"{rule_ms / floor_ms:>7.1f} {warm_up:>9.1f}{note}", flush=True)
+            return rule_ms
 
         for rule in args.rules:
             n, f = SMALL_SETTING.get(rule, (args.n, args.f))
@@ -121,6 +124,15 @@ def main():
             report(label, theta, beta, function, picked, full,
                    f"  (theta={theta}, beta={beta}; floor over [{n}, d])")
         del picked, full
+
+        gradients = tf.constant(rng.standard_normal((n, d), np.float32))
+        for name, norm, reduce in (("l1", 1, tf.reduce_sum), ("l_inf", "inf", tf.reduce_max)):
+            compiled = tf.function(lambda x, norm=norm: distances.pairwise_distances(x, norm))
+            plain = tf.function(lambda x, reduce=reduce: distances.rowwise_distances(x, reduce))
+            compiled_ms = report(f"dist {name}", n, f, compiled, gradients, gradients)
+            plain_ms = report(f"dist {name} [plain TF]", n, f, plain, gradients, gradients)
+            print(f"  {name} distances: plain TF / XLA-compiled = {plain_ms / compiled_ms:.2f}")
+        del gradients
 
 
 if __name__ == "__main__":

@@ -175,6 +175,22 @@ def test_pairwise_distances_inside_tf_function_and_float64_gram(monkeypatch):
     np.testing.assert_allclose(via_float64, reference.distances(x), rtol=1e-6)
 
 
+@pytest.mark.parametrize("norm", [1, "inf"])
+def test_compiled_l1_linf_distances_equal_plain_tensorflow(norm):
+    """The XLA-compiled distances give the plain graph's matrix (exactly for l_inf; l1 sums in
+    another order), hostile rows included."""
+    x = rows(7, 11, np.float32, seed=3)
+    x[1, 4], x[3, 0], x[5] = np.nan, -np.inf, 3e38  # NaN, -Inf and an overflowing difference
+    x[6] = -3e38
+    reduce = tf.reduce_sum if norm == 1 else tf.reduce_max
+    plain = tf.function(lambda g: distances_module.rowwise_distances(g, reduce))(tf.constant(x))
+    compiled = aggregators.pairwise_distances(x, norm).numpy()
+    np.testing.assert_allclose(compiled, plain.numpy(), rtol=0 if norm == "inf" else 1e-6)
+    np.testing.assert_array_equal(np.isinf(compiled), np.isinf(plain.numpy()))
+    assert np.isinf(compiled[1]).all() and np.isinf(compiled[3]).all()  # non-finite rows
+    assert compiled[5, 6] == np.inf and compiled[5, 5] == 0  # overflow counts as +Inf
+
+
 # The coordinate-wise stage (shared convention with the native op).
 
 def test_sorted_rows_match_numpy_sort():
