@@ -22,4 +22,5 @@ RULE = registry.register(Rule(
            "(averaging, as cited in El Mhamdi et al. 2018, section 2.3)",
     workers=(1, 1),
     aggregate_fn=aggregate,
+    coordinatewise=True,
 ))

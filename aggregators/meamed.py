@@ -25,4 +25,5 @@ RULE = registry.register(Rule(
            "(MeaMed)",
     workers=(2, 1),
     aggregate_fn=aggregate,
+    coordinatewise=True,
 ))

@@ -20,4 +20,5 @@ RULE = registry.register(Rule(
            "Optimal Statistical Rates. ICML 2018 (coordinate-wise median)",
     workers=(2, 1),
     aggregate_fn=aggregate,
+    coordinatewise=True,
 ))

@@ -27,4 +27,5 @@ RULE = registry.register(Rule(
            "descent. arXiv:1805.09682, 2018",
     workers=(2, 1),
     aggregate_fn=aggregate,
+    coordinatewise=True,
 ))

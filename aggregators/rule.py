@@ -20,6 +20,11 @@ class Rule:
       select_fn: for rules whose output is a function of whole selected submissions,
         `(gradients, f, **options) -> int32 indices`; None otherwise.
       select_from_distances_fn: `(distances [n, n], f, **options) -> int32 indices`.
+      coordinatewise: whether coordinate k of the output depends only on column k of the
+        gradients (and on the `distances` option, for the rules that take one): rule(V[:, k:k+1])
+        is then [rule(V)[k]] (bit for bit for median, trimmed-mean and bulyan-*; up to the
+        rounding of a mean for average, meamed and phocas), which lets an attack on one
+        coordinate evaluate the rule on that column alone.
     """
 
     name: str
@@ -29,6 +34,7 @@ class Rule:
     options: Mapping[str, Callable] = dataclasses.field(default_factory=dict)
     select_fn: Optional[Callable] = None
     select_from_distances_fn: Optional[Callable] = None
+    coordinatewise: bool = False
 
     @property
     def selects(self):

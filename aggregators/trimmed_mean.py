@@ -24,4 +24,5 @@ RULE = registry.register(Rule(
            "Optimal Statistical Rates. ICML 2018 (coordinate-wise trimmed mean)",
     workers=(2, 1),
     aggregate_fn=aggregate,
+    coordinatewise=True,
 ))

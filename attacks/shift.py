@@ -19,6 +19,10 @@ found per step by a bounded search (`attacks.gamma_search`) with `budget` evalua
   coordinates k that E moves (where coordinate-wise rules saturate); rules that use distances get
   the closed-form matrix through `distances=`. Maximising ||GAR - mean||_2 instead would be
   dominated, for large d, by the rule's own noise on the d - 1 coordinates E does not move.
+  For E = e_j and a rule whose coordinate j depends only on column j (`rule.coordinatewise`:
+  bulyan-krum, bulyan-geomed, median, trimmed-mean, ...), each evaluation runs the rule on that
+  column alone, [n, 1]: the same value in O(n^2) instead of O(n d) (at d = 1.76e6, 16 full
+  Bulyan evaluations per step fewer).
 - objective "selected" (bulyan-* only, the paper's literal reading of section 3.2 for Bulyan):
   gamma_m is the largest gamma for which B is among the theta = n - 2f picks of Bulyan's first
   stage (`aggregators.bulyan.picks` on the closed-form distances), by `largest_accepted`. For
@@ -86,6 +90,8 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
     if _uses_distances(rule):  # the selecting rules and bulyan-*
         honest_distances = aggregators.pairwise_distances(honest, norm=norm)
 
+    on_one_column = coordinate is not None and rule.coordinatewise
+
     def byzantine_distances(gamma):
         return with_byzantine(honest_distances, shifted_distances(stats, gamma), f)
 
@@ -94,6 +100,11 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
 
     def displacement(gamma):
         extra = {"distances": byzantine_distances(gamma)} if _uses_distances(rule) else {}
+        if on_one_column:  # the rule's output on column j is its coordinate j: O(n^2), not O(n d)
+            column = tf.concat([honest[:, coordinate:coordinate + 1],
+                                inputs.replicate(mean[coordinate:coordinate + 1] + gamma, f)], axis=0)
+            aggregated = rule(column, f, **gar_options, **extra)
+            return tf.cast(aggregated[0], honest.dtype) - mean[coordinate]
         aggregated = rule(gradients_at(gamma), f, **gar_options, **extra)
         return along(tf.cast(aggregated, honest.dtype) - mean, coordinate)
 

@@ -109,3 +109,28 @@ def test_bulyan_alias_is_bulyan_krum():
     x = gaussian(7, 3, np.float32, seed=4)
     np.testing.assert_array_equal(aggregators.aggregate("bulyan", x, 1).numpy(),
                                   aggregators.aggregate("bulyan-krum", x, 1).numpy())
+
+
+def test_coordinatewise_rules_give_each_column_exactly():
+    """rule.coordinatewise: the output's coordinate k is the rule on column k alone (with the full
+    distance matrix given to the rules that take one), bit for bit but for a mean's rounding."""
+    n, f, d = 11, 2, 6
+    x = gaussian(n, d, np.float32, seed=8)
+    x[3] *= 40  # an outlier row, so the picks are not the identity
+    flagged = sorted(name for name in aggregators.names() if aggregators.get(name).coordinatewise)
+    assert flagged == ["average", "bulyan", "bulyan-geomed", "bulyan-krum", "meamed", "median",
+                       "phocas", "trimmed-mean"]
+    for name in flagged:
+        rule = aggregators.get(name)
+        options = {"distances": aggregators.pairwise_distances(x)} if "distances" in rule.options else {}
+        full = rule(x, f).numpy()
+        columns = [rule(x[:, k:k + 1], f, **options).numpy()[0] for k in range(d)]
+        if name in ("average", "meamed", "phocas"):  # a mean over rows, summed in another order
+            np.testing.assert_allclose(columns, full, rtol=1e-6, atol=1e-6, err_msg=name)
+        else:
+            np.testing.assert_array_equal(columns, full, err_msg=name)
+    # Krum's output is a whole row: its column-wise evaluation is not its output.
+    krum = aggregators.get("krum")
+    assert not krum.coordinatewise
+    per_column = [krum(x[:, k:k + 1], f).numpy()[0] for k in range(d)]
+    assert not np.array_equal(per_column, krum(x, f).numpy())

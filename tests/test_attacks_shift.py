@@ -306,3 +306,24 @@ def test_lp_coordinate_option_and_errors():
         attacks.get("lp")(honest, ctx, gamma_scale=-1)
     with pytest.raises(ValueError, match="option 'gamma_scale' must be a number"):
         attacks.get("linf")(honest, ctx, gamma_scale="nan")
+
+
+@pytest.mark.parametrize("gar, n, f", [("bulyan-krum", 11, 2), ("bulyan-geomed", 11, 2), ("median", 9, 3)])
+def test_lp_on_one_column_equals_the_full_evaluation(gar, n, f, monkeypatch):
+    """For a coordinate-wise rule the search evaluates the rule on column j only; with the flag
+    off it evaluates the whole [n, d] matrix: the same gamma_m and displacement, bit for bit."""
+    import dataclasses
+    from attacks import shift
+
+    honest = tf.constant(gaussian_honest(n - f, 40, seed=21))
+    ctx = context(n, f, gar)
+    on_column = attacks.get("lp")(honest, ctx, coordinate=5).numpy()
+    rule = aggregators.get(gar)
+    assert rule.coordinatewise
+    full_rule = dataclasses.replace(rule, coordinatewise=False)
+    monkeypatch.setattr(shift.aggregators, "get", lambda name: full_rule)
+    ctx_full = context(n, f, gar)
+    full = attacks.get("lp")(honest, ctx_full, coordinate=5).numpy()
+    np.testing.assert_array_equal(on_column, full)
+    assert float(ctx.logged["gamma"]) == float(ctx_full.logged["gamma"]) > 0
+    assert float(ctx.logged["displacement"]) == float(ctx_full.logged["displacement"])

@@ -1,0 +1,83 @@
+"""Time the paper's attacks at one step: the gamma search with its rule evaluations.
+
+For n = 39, f = 9 (Figures 4 and 5) and d = 1,756,426 (the CIFAR-10 CNN) by default, prints the ms of
+one `lp` attack (16 rule evaluations) against Bulyan(Krum) as the training step runs it, where each
+evaluation reads only the attacked column (`rule.coordinatewise`), and with that shortcut off (the rule
+evaluated on the whole [n, d] matrix), with their ratio; then `lp` against Krum and `linf` against
+Krum (norm inf) for reference. Medians of --repeat interleaved runs of a tf.function, after a
+warm-up call that traces it, all in this one run.
+
+    python benchmarks/bench_attacks.py [--d 1756426] [--n 39] [--f 9] [--repeat 3]
+"""
+
+import argparse
+import dataclasses
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+import tensorflow as tf
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repository root
+
+import aggregators  # noqa: E402
+import attacks  # noqa: E402
+from attacks import shift  # noqa: E402
+
+
+def attack_function(attack, n, f, gar, gar_options, rule=None):
+    """A tf.function running `attack` on honest [n - f, d]; `rule` replaces the registry's."""
+    def run(honest):
+        context = attacks.AttackContext(n=n, f=f, gar=gar, gar_options=gar_options,
+                                        step=tf.constant(0, tf.int64), params=tf.zeros([1]),
+                                        seed=tf.constant([1, 2], tf.int32))
+        original = shift.aggregators.get
+        if rule is not None:
+            shift.aggregators.get = lambda name: rule
+        try:
+            return attacks.get(attack)(honest, context)
+        finally:
+            shift.aggregators.get = original
+    return tf.function(run)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d", type=int, default=1_756_426)
+    parser.add_argument("--n", type=int, default=39)
+    parser.add_argument("--f", type=int, default=9)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    n, f, d = args.n, args.f, args.d
+    rng = np.random.default_rng(0)
+    honest = tf.constant((rng.standard_normal(d) + rng.standard_normal((n - f, d))).astype(np.float32))
+    bulyan = aggregators.get("bulyan-krum")
+    candidates = {
+        "lp, bulyan-krum, one column": attack_function("lp", n, f, "bulyan-krum", {}),
+        "lp, bulyan-krum, whole matrix": attack_function(
+            "lp", n, f, "bulyan-krum", {}, dataclasses.replace(bulyan, coordinatewise=False)),
+        "lp, krum": attack_function("lp", n, f, "krum", {}),
+        "linf, krum (norm inf)": attack_function("linf", n, f, "krum", {"norm": "inf"}),
+    }
+    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, n={n}, f={f}, d={d:,}, float32, "
+          f"budget 16, median of {args.repeat} interleaved runs")
+    for function in candidates.values():
+        function(honest).numpy()  # trace and warm up
+    times = {name: [] for name in candidates}
+    for _ in range(args.repeat):
+        for name, function in candidates.items():
+            start = time.perf_counter()
+            function(honest).numpy()
+            times[name].append(1000 * (time.perf_counter() - start))
+    ms = {name: statistics.median(values) for name, values in times.items()}
+    for name, value in ms.items():
+        print(f"{name:<32} {value:>9.1f} ms")
+    ratio = ms["lp, bulyan-krum, whole matrix"] / ms["lp, bulyan-krum, one column"]
+    print(f"Bulyan attack, whole matrix / one column: {ratio:.1f}")
+
+
+if __name__ == "__main__":
+    main()
