@@ -204,6 +204,13 @@ def test_bulyan_cost_claim():
     assert not evaluate(results({1: 0.0, 24: 0.01, 83: 0.02}))[1]
     chance = claims.Results({("MNIST", label, b): metrics(0.1) for b in (1, 24, 83) for label in ("Average", "Bulyan")})
     assert not evaluate(chance)[1]  # nothing learned: no cost can be shown
+    # Average and Bulyan both diverged at b=1 (chance, gap 0): the comparison starts at b=24
+    diverged = results({1: 0.0, 24: 0.03, 83: 0.02})
+    for label in ("Average", "Bulyan"):
+        diverged.metrics["MNIST", label, 1] = dict(metrics(0.1), train_loss=np.r_[2.0, np.full(10, np.nan)])
+    assert evaluate(diverged)[1]
+    diverged.metrics["MNIST", "Bulyan", 24] = metrics(0.9 - 0.01)  # gap 1 pt at 24 < 2 pts at 83
+    assert not evaluate(diverged)[1]
 
 
 def test_quick_preset_keeps_each_rule_minimum():
