@@ -22,9 +22,9 @@ class Rule:
       select_from_distances_fn: `(distances [n, n], f, **options) -> int32 indices`.
       coordinatewise: whether coordinate k of the output depends only on column k of the
         gradients (and on the `distances` option, for the rules that take one): rule(V[:, k:k+1])
-        is then [rule(V)[k]] (bit for bit for median, trimmed-mean and bulyan-*; up to the
-        rounding of a mean for average, meamed and phocas), which lets an attack on one
-        coordinate evaluate the rule on that column alone.
+        is then [rule(V)[k]] (bit for bit for median, trimmed-mean, bulyan-krum and
+        bulyan-geomed; up to the rounding of a mean for average, meamed and phocas), which lets
+        an attack on one coordinate evaluate the rule on that column alone.
     """
 
     name: str
