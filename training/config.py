@@ -13,35 +13,67 @@ from training.errors import RunError
 LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every", "strategy", "replicas")
 
 
+def _field(default, help, choices=None, closed=True):
+    """A `RunConfig` field with its command-line help (`training.command_line` makes one flag of each);
+    `choices` (a tuple, or a function returning one) lists the accepted values: all of them (`closed`),
+    or those known when the flags are defined (tests register more datasets later)."""
+    factory = {"default_factory": dict} if default == {} else {"default": default}
+    return dataclasses.field(**factory, metadata={"help": help, "choices": choices, "closed": closed})
+
+
+def _dataset_names():
+    from training import datasets
+
+    return tuple(datasets.names())
+
+
+def _strategy_names():
+    from training import strategies
+
+    return strategies.STRATEGIES
+
+
+def _data_sources():
+    from training import datasets
+
+    return datasets.SOURCES
+
+
 @dataclasses.dataclass
 class RunConfig:
-    """Defaults: the paper's MNIST settings (section 5.2.1: eta0 = 1, r_eta = 10000, batch 83)."""
+    """One run's settings. Defaults: the paper's MNIST settings (section 5.2.1: eta0 = 1, r_eta = 10000,
+    batch 83). Each field is one flag of `python -m experiments.run` (`training.command_line`)."""
 
-    dataset: str = "mnist"  # "mnist" | "cifar10" (or a dataset registered by tests)
-    gar: str = "average"
-    gar_options: dict = dataclasses.field(default_factory=dict)
-    n: int = 30  # workers in all, honest + Byzantine
-    f: int = 0  # Byzantine workers (declared to the rule; the last f workers when an attack runs)
-    batch_size: int = 83
-    lr0: float = 1.0
-    lr_decay: float = 10000.0  # the paper's r_eta
-    steps: int = 1000
-    eval_every: int = 50
-    checkpoint_every: int = 100
-    attack: str = "none"
-    attack_options: dict = dataclasses.field(default_factory=dict)
-    attack_start: int = 0  # the attack window is [attack_start, attack_stop) in steps done
-    attack_stop: int = None  # None: never stops
-    seed: int = 1
-    results_dir: str = "results"
-    run_name: str = None  # None: derived from the settings (`derived_run_name`)
-    data_dir: str = None
-    tfds_dir: str = None
-    data_source: str = "auto"  # "auto" | "raw" | "tfds" (see training.datasets)
-    l2: float = 1e-4
-    eval_examples: int = None  # None: the whole test set
-    strategy: str = "none"  # "none" | "mirrored" | "multi_worker": where the gradients run (training.strategies)
-    replicas: int = None  # mirrored only: the GPUs or logical CPUs to use (None: every GPU, or 2 CPUs)
+    dataset: str = _field("mnist", "Dataset.", _dataset_names, closed=False)
+    gar: str = _field("average", "Aggregation rule (see aggregators.names()).")
+    gar_options: dict = _field({}, "Rule option key=value (repeatable), e.g. norm=inf.")
+    n: int = _field(30, "Workers in all, honest + Byzantine.")
+    f: int = _field(0, "Byzantine workers, declared to the rule (the last f workers under an attack).")
+    batch_size: int = _field(83, "Mini-batch size of each worker.")
+    lr0: float = _field(1.0, "Initial learning rate eta0.")
+    lr_decay: float = _field(10000.0, "Fading rate r_eta: eta(t) = eta0 * r_eta / (t + r_eta).")
+    steps: int = _field(1000, "Training steps (the paper's epochs).")
+    eval_every: int = _field(50, "Test accuracy every this many steps (and at steps 0 and the last).")
+    checkpoint_every: int = _field(100, "Checkpoint every this many steps (and at the last).")
+    attack: str = _field("none", "Attack of the f Byzantine workers (see attacks.names()).")
+    attack_options: dict = _field({}, "Attack option key=value (repeatable).")
+    attack_start: int = _field(0, "First step of the attack window [start, stop).")
+    attack_stop: int = _field(None, "End of the attack window (exclusive); unset: never stops.")
+    seed: int = _field(1, "Seed of the initialisation, the mini-batches and the attack.")
+    results_dir: str = _field("results", "Runs go to <results_dir>/<run_name>/.")
+    run_name: str = _field(None, "Folder name of the run; unset: derived from the settings.")
+    data_dir: str = _field(None, "Folder holding mnist/ (the 4 IDX .gz files) and/or "
+                                 "cifar10/cifar-10-batches-py/ (or -bin/): read offline. Unset: TFDS.")
+    tfds_dir: str = _field(None, "TFDS's own data folder; unset: TFDS's default.")
+    data_source: str = _field("auto", "auto: the raw files in --data_dir when present, else TFDS (offline "
+                                      "MNIST from --data_dir as its manual_dir).", _data_sources)
+    l2: float = _field(1e-4, "L2 regularisation lambda: the loss adds lambda * sum(x^2) (section 5.1).")
+    eval_examples: int = _field(None, "Evaluate on the first this many test images; unset: all.")
+    strategy: str = _field("none", "Where the workers' gradients run: this process (none), --replicas local "
+                                   "devices (mirrored), or the processes of TF_CONFIG (multi_worker; see "
+                                   "experiments.launch_local). The metrics are the same.", _strategy_names)
+    replicas: int = _field(None, "mirrored: the GPUs, or logical CPU devices when there is none, to use; "
+                                 "unset: every GPU, or 2 CPU devices.")
 
     def trajectory(self):
         """The settings that determine the metrics (everything but `LOGISTICS`), as a dict."""

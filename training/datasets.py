@@ -23,7 +23,6 @@ import dataclasses
 import os
 
 import numpy as np
-import tensorflow as tf
 
 from training import raw_files
 from training.errors import RunError
@@ -46,6 +45,8 @@ class Dataset:
 
     def normalise(self, images):
         """uint8 images [..., H, W, C] -> float32 (images / 255 - mean) / std."""
+        import tensorflow as tf  # here: listing or checking datasets does not start TensorFlow
+
         scaled = tf.cast(images, tf.float32) / 255.0
         return (scaled - tf.constant(self.mean, tf.float32)) / tf.constant(self.std, tf.float32)
 

@@ -1,0 +1,138 @@
+"""The one command-line convention of every command (runs, figures, studies, benchmarks): absl flags.
+
+Each command defines its flags on its own `flags.FlagValues()` (several commands can be imported in one
+process, the test suite, without their flags clashing on absl's global FLAGS) and starts with
+`command_line.run(main, FLAGS, __doc__)`:
+- `--help` (or -h, --helpshort, --helpfull) prints the command's docstring and its flags, exit 0;
+- a mistyped flag or a bad value prints one line (`error: unknown flag --x; did you mean --y?`), exit 2;
+- `fail(message)` prints `error: <message>` and exits 2 (a setting that cannot run).
+
+A run's flags are made from `training.RunConfig`'s fields (`define_run_flags`): name, type, default,
+help and choices are written once, on the field, so a field cannot lack its flag nor a flag its field.
+"""
+
+import dataclasses
+import difflib
+import sys
+
+from absl import app, flags
+
+from training.config import RunConfig
+
+HELP_FLAGS = ("--help", "-h", "--helpshort", "--helpfull", "-?")
+_DICT_FIELDS = ("gar_options", "attack_options")  # repeatable key=value flags
+
+
+def _fields(names=None):
+    fields = {field.name: field for field in dataclasses.fields(RunConfig)}
+    unknown = sorted(set(names or ()) - set(fields))
+    if unknown:
+        raise ValueError(f"RunConfig has no field {unknown[0]!r}")
+    return [fields[name] for name in names] if names is not None else list(fields.values())
+
+
+def choices_of(field):
+    """The values a RunConfig field accepts (a tuple), or None when it is free."""
+    choices = field.metadata.get("choices")
+    return tuple(choices() if callable(choices) else choices) if choices else None
+
+
+def define_run_flags(flag_values, names=None, defaults=None):
+    """Defines one flag per RunConfig field (all of them, or `names`) on `flag_values`.
+    `defaults` ({name: value}) overrides a field's default for this command."""
+    defaults = defaults or {}
+    for field in _fields(names):
+        default = defaults.get(field.name, field.default if field.default is not dataclasses.MISSING else None)
+        help_text = field.metadata.get("help", "")
+        choices = choices_of(field)
+        if field.name in _DICT_FIELDS:
+            flags.DEFINE_multi_string(field.name, [f"{k}={v}" for k, v in (default or {}).items()], help_text,
+                                      flag_values=flag_values)
+        elif choices and not field.metadata.get("closed", True):
+            flags.DEFINE_string(field.name, default, f"{help_text} One of: {', '.join(choices)}.",
+                                flag_values=flag_values)
+        elif choices:
+            flags.DEFINE_enum(field.name, default, list(choices), help_text, flag_values=flag_values)
+        elif field.type is int:
+            flags.DEFINE_integer(field.name, default, help_text, flag_values=flag_values)
+        elif field.type is float:
+            flags.DEFINE_float(field.name, default, help_text, flag_values=flag_values)
+        else:
+            flags.DEFINE_string(field.name, default, help_text, flag_values=flag_values)
+
+
+def config_from_flags(flag_values, names=None, **fields):
+    """A `RunConfig` from the run flags defined on `flag_values` (all, or `names`), then `fields`.
+    ValueError for a malformed key=value option."""
+    values = {}
+    for field in _fields(names):
+        value = flag_values[field.name].value
+        values[field.name] = parse_options(value, field.name) if field.name in _DICT_FIELDS else value
+    values.update(fields)
+    return RunConfig(**values)
+
+
+def run_options(flag_values, names):
+    """{name: value} of the run flags `names` defined on `flag_values` (for commands that pass a few run
+    settings, such as the strategy, to every run they plan)."""
+    return {name: flag_values[name].value for name in names}
+
+
+def parse_options(pairs, flag):
+    """['key=value', ...] -> dict; values become int, float or str ('inf' stays the string 'inf')."""
+    options = {}
+    for pair in pairs or []:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--{flag} takes key=value, got {pair!r}")
+        options[key] = _parse_value(text)
+    return options
+
+
+def _parse_value(text):
+    for convert in (int, float):
+        try:
+            value = convert(text)
+        except ValueError:
+            continue
+        if convert is float and text.strip().lower() in ("inf", "+inf", "infinity", "-inf", "nan"):
+            return text  # names such as norm=inf are the rules' and attacks' to read
+        return value
+    return text
+
+
+def parser(flag_values, doc):
+    """An `app.run(..., flags_parser=...)` for `flag_values`: --help prints `doc` and the flags (exit 0);
+    flags that `flag_values` does not know go to absl's global FLAGS (logging and the like); a mistyped
+    flag or value prints one line to stderr and exits 2."""
+
+    def parse(argv):
+        if any(arg in HELP_FLAGS for arg in argv[1:]):
+            print((doc or "").rstrip() + "\n\nflags:\n" + flag_values.get_help())
+            sys.exit(0)
+        try:
+            return flags.FLAGS(flag_values(argv, known_only=True))
+        except flags.UnrecognizedFlagError as error:
+            close = difflib.get_close_matches(error.flagname, list(flag_values), n=1)
+            fail(f"unknown flag --{error.flagname}" + (f"; did you mean --{close[0]}?" if close else ""))
+        except flags.Error as error:
+            fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+
+    return parse
+
+
+def run(main, flag_values, doc):
+    """`app.run(main)` with `parser(flag_values, doc)`; extra positional arguments are refused (exit 2)."""
+
+    def checked_main(argv):
+        if len(argv) > 1:
+            fail(f"unexpected arguments: {' '.join(argv[1:])}")
+        return main(argv)
+
+    app.run(checked_main, flags_parser=parser(flag_values, doc))
+
+
+def fail(message):
+    """Prints `error: <message>` to stderr and exits with code 2."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
