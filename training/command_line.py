@@ -5,7 +5,8 @@ process, the test suite, without their flags clashing on absl's global FLAGS) an
 `command_line.run(main, FLAGS, __doc__)`:
 - `--help` (or -h, --helpshort, --helpfull) prints the command's docstring and its flags, exit 0;
 - a mistyped flag or a bad value prints one line (`error: unknown flag --x; did you mean --y?`), exit 2;
-- `fail(message)` prints `error: <message>` and exits 2 (a setting that cannot run).
+- `fail(message)` prints `error: <message>` and exits 2 (a setting that cannot run);
+- `import_tensorflow_quietly()` keeps TensorFlow's C++ INFO banners out of stderr.
 
 A run's flags are made from `training.RunConfig`'s fields (`define_run_flags`): name, type, default,
 help and choices are written once, on the field, so a field cannot lack its flag nor a flag its field.
@@ -13,7 +14,10 @@ help and choices are written once, on the field, so a field cannot lack its flag
 
 import dataclasses
 import difflib
+import os
+import re
 import sys
+import tempfile
 
 from absl import app, flags
 
@@ -136,3 +140,33 @@ def fail(message):
     """Prints `error: <message>` to stderr and exits with code 2."""
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+# A C++ INFO line ("I0000 00:00:... port.cc:153] ...") and absl's notice preceding those TF 2.21 writes
+# before its logging is set up (they ignore TF_CPP_MIN_LOG_LEVEL).
+_INFO = re.compile(r"^(I\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] |WARNING: All log messages before absl::InitializeLog\(\))")
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow with TF_CPP_MIN_LOG_LEVEL=1 (unless set), stderr captured meanwhile and written
+    back without its INFO lines. Does nothing when TensorFlow is already imported."""
+    if "tensorflow" in sys.modules:
+        return
+    level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    if level == "0":
+        import tensorflow  # noqa: F401
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not _INFO.match(line)))
+            sys.stderr.flush()
