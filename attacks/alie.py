@@ -13,10 +13,9 @@ import statistics
 
 import tensorflow as tf
 
-from attacks import inputs, options as options_lib
+from attacks import inputs
+from attacks.attack import Attack
 from attacks.registry import register
-
-DEFAULTS = {"z": None}
 
 
 def default_z(n, f):
@@ -28,14 +27,22 @@ def default_z(n, f):
     return statistics.NormalDist().inv_cdf((n - s) / n)
 
 
-@register("alie", "A Little Is Enough (Baruch et al. 2019): mean - z * std per coordinate")
-def alie(honest, context, **options):
+def alie(honest, context, z):
     """[f, d]: f copies of mean - z * std (per coordinate, over the honest gradients).
-    Option z (default: Baruch et al.'s z_max from n and f). Logs "z"."""
-    settings = options_lib.resolve("alie", options, DEFAULTS)
+    Option z (default None: Baruch et al.'s z_max from n and f). Logs "z"."""
     honest = inputs.honest_matrix("alie", honest, context)
-    z = settings["z"] if settings["z"] is not None else default_z(context.n, context.f)
+    z = z if z is not None else default_z(context.n, context.f)
     mean = tf.reduce_mean(honest, axis=0)
     std = tf.math.reduce_std(honest, axis=0)
     context.log("z", z)
     return inputs.replicate(mean - z * std, context.f)
+
+
+register(Attack(
+    "alie",
+    source='Baruch, Baruch, Goldberg, NeurIPS 2019, "A Little Is Enough: Circumventing Defenses '
+           'For Distributed Learning", section 3, Algorithm 3',
+    attack_fn=alie,
+    options={"z": None},
+    description="A Little Is Enough (Baruch et al. 2019): mean - z * std per coordinate",
+))

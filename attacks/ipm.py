@@ -8,18 +8,24 @@ the true gradient down (negative once enough Byzantine vectors are averaged in).
 
 import tensorflow as tf
 
-from attacks import inputs, options as options_lib
+from attacks import inputs
+from attacks.attack import Attack
 from attacks.registry import register
 
-DEFAULTS = {"epsilon": 0.1}
 
-
-@register("ipm", "inner-product manipulation (Xie et al. 2019): -epsilon * mean(honest)")
-def ipm(honest, context, **options):
+def ipm(honest, context, epsilon):
     """[f, d]: f copies of -epsilon * mean(honest). Option epsilon (default 0.1, the value
     Xie et al. use against Krum). Logs "epsilon"."""
-    settings = options_lib.resolve("ipm", options, DEFAULTS)
     honest = inputs.honest_matrix("ipm", honest, context)
-    epsilon = settings["epsilon"]
     context.log("epsilon", epsilon)
     return inputs.replicate(-epsilon * tf.reduce_mean(honest, axis=0), context.f)
+
+
+register(Attack(
+    "ipm",
+    source='Xie, Koyejo, Gupta, UAI 2019, "Fall of Empires: Breaking Byzantine-tolerant SGD by '
+           'Inner Product Manipulation", section 4',
+    attack_fn=ipm,
+    options={"epsilon": 0.1},
+    description="inner-product manipulation (Xie et al. 2019): -epsilon * mean(honest)",
+))

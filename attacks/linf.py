@@ -5,15 +5,12 @@ the l_inf distance to the honest gradients, so the f copies of B(gamma_m) pass r
 `norm="inf"`; the attack applies to any rule. gamma_m: the bounded search of `attacks.shift`.
 """
 
-from attacks import options as options_lib
+from attacks.attack import Attack
 from attacks.registry import register
 from attacks.shift import shift_attack
 
-DEFAULTS = {"budget": 16, "objective": "displacement", "gamma_scale": 1.0}
 
-
-@register("linf", "El Mhamdi et al. 2018, section 3.3: mean + gamma_m on every coordinate")
-def linf(honest, context, **options):
+def linf(honest, context, budget, objective, gamma_scale):
     """[f, d]: f copies of mean(honest) + gamma_scale * gamma_m (1, ..., 1). Logs "gamma" every
     step, and "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
@@ -21,6 +18,14 @@ def linf(honest, context, **options):
     "selected", as for `lp`; the displacement is the mean shift of the coordinates times sqrt(d)),
     gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m (1, ..., 1)).
     """
-    settings = options_lib.resolve("linf", options, DEFAULTS)
-    return shift_attack("linf", honest, context, None, settings["budget"], settings["objective"],
-                        settings["gamma_scale"])
+    return shift_attack("linf", honest, context, None, budget, objective, gamma_scale)
+
+
+register(Attack(
+    "linf",
+    source='El Mhamdi, Guerraoui, Rouault, ICML 2018, "The Hidden Vulnerability of Distributed '
+           'Learning in Byzantium", section 3.3',
+    attack_fn=linf,
+    options={"budget": 16, "objective": "displacement", "gamma_scale": 1.0},
+    description="El Mhamdi et al. 2018, section 3.3: mean + gamma_m on every coordinate",
+))

@@ -13,15 +13,12 @@ a first-layer weight pushed down only silences one hidden unit, so neither hurts
 n=57, f=27, 300 steps: 95.9% and 96.0%), while the last bias drives the model to 21%.
 """
 
-from attacks import options as options_lib
+from attacks.attack import Attack
 from attacks.registry import register
 from attacks.shift import shift_attack
 
-DEFAULTS = {"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0}
 
-
-@register("lp", "El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate")
-def lp(honest, context, **options):
+def lp(honest, context, coordinate, budget, objective, gamma_scale):
     """[f, d]: f copies of mean(honest) + gamma_scale * gamma_m e_j. Logs "gamma" every step, and
     "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
@@ -31,6 +28,14 @@ def lp(honest, context, **options):
     bulyan-* only, takes the largest gamma for which B is among Bulyan's theta picks),
     gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m e_j; for ablations).
     """
-    settings = options_lib.resolve("lp", options, DEFAULTS)
-    return shift_attack("lp", honest, context, settings["coordinate"], settings["budget"],
-                        settings["objective"], settings["gamma_scale"])
+    return shift_attack("lp", honest, context, coordinate, budget, objective, gamma_scale)
+
+
+register(Attack(
+    "lp",
+    source='El Mhamdi, Guerraoui, Rouault, ICML 2018, "The Hidden Vulnerability of Distributed '
+           'Learning in Byzantium", section 3.2 and appendix B',
+    attack_fn=lp,
+    options={"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0},
+    description="El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate",
+))

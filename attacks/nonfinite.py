@@ -7,21 +7,25 @@ robust rule treats NaN and Inf as adversarial data (they must never reach its ou
 
 import tensorflow as tf
 
-from attacks import inputs, options as options_lib
+from attacks import inputs
+from attacks.attack import Attack
 from attacks.registry import register
 
+SOURCE = ('El Mhamdi, Guerraoui, Rouault, ICML 2018, "The Hidden Vulnerability of Distributed '
+          'Learning in Byzantium", section 2.2 (the Byzantine workers may submit arbitrary vectors)')
 
-@register("nan", "every Byzantine coordinate is NaN")
-def nan(honest, context, **options):
+
+def nan(honest, context):
     """[f, d] of NaN. No options."""
-    options_lib.resolve("nan", options, {})
     honest = inputs.honest_matrix("nan", honest, context)
     return tf.fill([context.f, honest.shape[1]], tf.constant(float("nan"), honest.dtype))
 
 
-@register("inf", "every Byzantine coordinate is +Inf")
-def inf(honest, context, **options):
+def inf(honest, context):
     """[f, d] of +Inf. No options."""
-    options_lib.resolve("inf", options, {})
     honest = inputs.honest_matrix("inf", honest, context)
     return tf.fill([context.f, honest.shape[1]], tf.constant(float("inf"), honest.dtype))
+
+
+register(Attack("nan", source=SOURCE, attack_fn=nan, description="every Byzantine coordinate is NaN"))
+register(Attack("inf", source=SOURCE, attack_fn=inf, description="every Byzantine coordinate is +Inf"))

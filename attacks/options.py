@@ -1,7 +1,8 @@
 """Checks an attack's keyword options against its defaults (one place for every attack).
 
 Options may arrive as Python values or as strings from the command line
-(`--attack_options budget=16`); each one is converted to the type of its default.
+(`--attack_options budget=16`); each one is converted to the type of its default (a string
+default takes strings only). `attacks.Attack.resolve` calls `resolve` with the attack's options.
 """
 
 import math
@@ -47,12 +48,20 @@ def _convert(attack_name, key, value, default):
             if math.isnan(number):
                 raise ValueError
             return number
+        if isinstance(default, str) and not isinstance(value, str):
+            raise ValueError
         return value
     except (TypeError, ValueError, OverflowError):
-        kind = "a boolean" if isinstance(default, bool) else (
-            "an integer" if isinstance(default, int) else "a number")
-        raise ValueError(f"attack {attack_name!r}: option {key!r} must be {kind}, "
+        raise ValueError(f"attack {attack_name!r}: option {key!r} must be {_kind(default)}, "
                          f"got {value!r}") from None
+
+
+def _kind(default):
+    if isinstance(default, bool):
+        return "a boolean"
+    if isinstance(default, int):
+        return "an integer"
+    return "a string" if isinstance(default, str) else "a number"
 
 
 def require(attack_name, condition, message):

@@ -26,7 +26,9 @@ def honest_gradients(h=5, d=4, dtype=np.float32, seed=0):
 def test_registered():
     assert set(SIMPLE + ["lp", "linf", "none"]) <= set(attacks.names())
     for name in attacks.names():
-        assert attacks.get(name).description
+        attack = attacks.get(name)
+        assert isinstance(attack, attacks.Attack) and attack.name == name
+        assert attack.source and attack.description
 
 
 @pytest.mark.parametrize("name", SIMPLE)

@@ -14,10 +14,13 @@ from training import checkpoints, datasets, loop
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
 
 
-@attacks.register("test_constant", "tests only: every Byzantine gradient is `value`")
-def _constant_attack(honest, context, value=1.0):
+def _constant_attack(honest, context, value):
     context.log("value", tf.constant(value) + tf.cast(context.step, tf.float32))
     return tf.fill([context.f, honest.shape[1]], tf.constant(value, honest.dtype))
+
+
+attacks.register(attacks.Attack("test_constant", source="tests only", attack_fn=_constant_attack,
+                                options={"value": 1.0}, description="every Byzantine gradient is `value`"))
 
 
 def _config(tmp_path, **changes):
