@@ -10,10 +10,9 @@ pure-TF path ("[TF]" rows); "stage" rows time the coordinate-wise stage alone on
 "dist" rows time the pairwise l1 / l_inf distances as the rules compute them (XLA-compiled) and
 as a plain TensorFlow graph ("[plain TF]"), with the plain/compiled ratio.
 
-    python benchmarks/bench_aggregators.py [--d 79510 1756426] [--repeat 5] [--rules krum ...]
+    python benchmarks/bench_aggregators.py [--d=79510,1756426] [--repeat=5] [--rules=krum,median,...]
 """
 
-import argparse
 import contextlib
 import os
 import pathlib
@@ -23,14 +22,25 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from absl import flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repository root
 
 import aggregators  # noqa: E402
 import native  # noqa: E402
 from aggregators import coordinatewise, distances  # noqa: E402
+from training import command_line  # noqa: E402
 
 SMALL_SETTING = {"brute": (11, 5), "bulyan-brute": (11, 2)}
+
+FLAGS = flags.FlagValues()
+command_line.define_integer_list("d", [79_510, 1_756_426], "Gradient sizes d.", FLAGS)
+flags.DEFINE_integer("n", 39, "Workers.", flag_values=FLAGS)
+flags.DEFINE_integer("f", 9, "Byzantine workers declared to the rules.", flag_values=FLAGS)
+flags.DEFINE_integer("repeat", 5, "Timed runs per rule (the median is shown).", flag_values=FLAGS)
+flags.DEFINE_enum("norm", "2", ["2", "1", "inf"], "The norm of the distance-based rules.", flag_values=FLAGS)
+flags.DEFINE_list("rules", [name for name in aggregators.names() if name != "bulyan"],
+                  "Rules to time, comma-separated.", flag_values=FLAGS)
 
 
 @contextlib.contextmanager
@@ -66,26 +76,17 @@ def time_against_floor(function, argument, floor_argument, repeat):
     return statistics.median(rule_times), statistics.median(floor_times), warm_up
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--d", type=int, nargs="+", default=[79_510, 1_756_426])
-    parser.add_argument("--n", type=int, default=39)
-    parser.add_argument("--f", type=int, default=9)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--norm", default="2", help="2, 1 or inf, for the distance-based rules")
-    parser.add_argument("--rules", nargs="+",
-                        default=[name for name in aggregators.names() if name != "bulyan"])
-    args = parser.parse_args()
-    norm = "inf" if args.norm == "inf" else int(args.norm)
+def main(argv):
+    norm = "inf" if FLAGS.norm == "inf" else int(FLAGS.norm)
     has_native = native.load() is not None
 
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
           f"GPUs: {len(tf.config.list_physical_devices('GPU'))}, native Bulyan op: "
-          f"{'loaded' if has_native else 'not available (pure TF only)'}, norm {args.norm}, "
-          f"float32, median of {args.repeat} runs; ratio = ms / floor ms (tf.reduce_mean)")
+          f"{'loaded' if has_native else 'not available (pure TF only)'}, norm {FLAGS.norm}, "
+          f"float32, median of {FLAGS.repeat} runs; ratio = ms / floor ms (tf.reduce_mean)")
     header = (f"{'rule':<22} {'n':>3} {'f':>2} {'d':>9} {'ms':>9} {'floor ms':>9} {'ratio':>7} "
               f"{'warm-up s':>9}")
-    for d in args.d:
+    for d in FLAGS.d:
         rng = np.random.default_rng(d)
         print()
         print(header)
@@ -93,13 +94,13 @@ def main():
 
         def report(label, n, f, function, argument, floor_argument, note=""):
             rule_ms, floor_ms, warm_up = time_against_floor(function, argument, floor_argument,
-                                                            args.repeat)
+                                                            FLAGS.repeat)
             print(f"{label:<22} {n:>3} {f:>2} {d:>9} {rule_ms:>9.1f} {floor_ms:>9.1f} "
                   f"{rule_ms / floor_ms:>7.1f} {warm_up:>9.1f}{note}", flush=True)
             return rule_ms
 
-        for rule in args.rules:
-            n, f = SMALL_SETTING.get(rule, (args.n, args.f))
+        for rule in FLAGS.rules:
+            n, f = SMALL_SETTING.get(rule, (FLAGS.n, FLAGS.f))
             gradients = tf.constant(rng.standard_normal((n, d), np.float32))
             options = {"norm": norm} if "norm" in aggregators.get(rule).options else {}
             note = "  (n=39 impossible: C(39, 9) subsets)" if rule in SMALL_SETTING else ""
@@ -112,7 +113,7 @@ def main():
                     report(label, n, f, function, gradients, gradients, note)
             del gradients
 
-        n, f = args.n, args.f
+        n, f = FLAGS.n, FLAGS.f
         theta, beta = n - 2 * f, n - 4 * f
         picked = tf.constant(rng.standard_normal((theta, d), np.float32))
         full = tf.constant(rng.standard_normal((n, d), np.float32))
@@ -136,4 +137,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    command_line.run(main, FLAGS, __doc__)

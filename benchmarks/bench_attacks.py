@@ -7,10 +7,9 @@ evaluated on the whole [n, d] matrix), with their ratio; then `lp` against Krum 
 Krum (norm inf) for reference. Medians of --repeat interleaved runs of a tf.function, after a
 warm-up call that traces it, all in this one run.
 
-    python benchmarks/bench_attacks.py [--d 1756426] [--n 39] [--f 9] [--repeat 3]
+    python benchmarks/bench_attacks.py [--d=1756426] [--n=39] [--f=9] [--repeat=3]
 """
 
-import argparse
 import dataclasses
 import os
 import pathlib
@@ -20,12 +19,20 @@ import time
 
 import numpy as np
 import tensorflow as tf
+from absl import flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repository root
 
 import aggregators  # noqa: E402
 import attacks  # noqa: E402
 from attacks import shift  # noqa: E402
+from training import command_line  # noqa: E402
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer("d", 1_756_426, "Gradient size d.", flag_values=FLAGS)
+flags.DEFINE_integer("n", 39, "Workers.", flag_values=FLAGS)
+flags.DEFINE_integer("f", 9, "Byzantine workers.", flag_values=FLAGS)
+flags.DEFINE_integer("repeat", 3, "Timed runs per candidate (the median is shown).", flag_values=FLAGS)
 
 
 def attack_function(attack, n, f, gar, gar_options, rule=None):
@@ -44,14 +51,8 @@ def attack_function(attack, n, f, gar, gar_options, rule=None):
     return tf.function(run)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--d", type=int, default=1_756_426)
-    parser.add_argument("--n", type=int, default=39)
-    parser.add_argument("--f", type=int, default=9)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    n, f, d = args.n, args.f, args.d
+def main(argv):
+    n, f, d = FLAGS.n, FLAGS.f, FLAGS.d
     rng = np.random.default_rng(0)
     honest = tf.constant((rng.standard_normal(d) + rng.standard_normal((n - f, d))).astype(np.float32))
     bulyan = aggregators.get("bulyan-krum")
@@ -63,11 +64,11 @@ def main():
         "linf, krum (norm inf)": attack_function("linf", n, f, "krum", {"norm": "inf"}),
     }
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, n={n}, f={f}, d={d:,}, float32, "
-          f"budget 16, median of {args.repeat} interleaved runs")
+          f"budget 16, median of {FLAGS.repeat} interleaved runs")
     for function in candidates.values():
         function(honest).numpy()  # trace and warm up
     times = {name: [] for name in candidates}
-    for _ in range(args.repeat):
+    for _ in range(FLAGS.repeat):
         for name, function in candidates.items():
             start = time.perf_counter()
             function(honest).numpy()
@@ -80,4 +81,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    command_line.run(main, FLAGS, __doc__)

@@ -15,15 +15,22 @@ Bytes each replica receives per step, from the shapes (float32): the all_gather 
 chief's update (an all-reduce of d values, ring: 2 (R - 1) / R * d) comes on top.
 """
 
-import argparse
 import os
 import sys
 
+from absl import flags
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from training import strategies  # noqa: E402
+from training import command_line, strategies  # noqa: E402
 
 REPLICAS = 2
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_bool("skip_mnist", False, "Skip the MNIST MLP.", flag_values=FLAGS)
+flags.DEFINE_bool("skip_cifar", False, "Skip the CIFAR-10 CNN.", flag_values=FLAGS)
+flags.DEFINE_integer("repeats", 5, "Timed repetitions, MNIST.", flag_values=FLAGS)
+flags.DEFINE_integer("cifar_repeats", 3, "Timed repetitions, CIFAR-10.", flag_values=FLAGS)
 
 
 def received_bytes(h, d, replicas):
@@ -63,13 +70,7 @@ def bench(dataset, settings, strategy, repeats):
           f"(+ {broadcast / 2**20:.2f} MiB broadcast on a multi-worker cluster)")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip_mnist", action="store_true")
-    parser.add_argument("--skip_cifar", action="store_true")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cifar_repeats", type=int, default=3)
-    args = parser.parse_args()
+def main(argv):
     import training
 
     # The strategy first: its logical CPU devices must exist before TensorFlow starts.
@@ -80,13 +81,13 @@ def main():
 
     print(f"TensorFlow {tf.__version__}, replicas on {strategy.extended.worker_devices}, "
           f"{os.cpu_count()} CPU core(s)")
-    if not args.skip_mnist:
+    if not FLAGS.skip_mnist:
         mnist = datasets.synthetic(train=60000, test=100, name="mnist")
-        bench(mnist, dict(n=57, f=27, batch_size=83), strategy, args.repeats)
-    if not args.skip_cifar:
+        bench(mnist, dict(n=57, f=27, batch_size=83), strategy, FLAGS.repeats)
+    if not FLAGS.skip_cifar:
         cifar = datasets.synthetic(train=50000, test=100, shape=(32, 32, 3), model="cifar10_cnn", name="cifar10")
-        bench(cifar, dict(n=39, f=18, batch_size=128), strategy, args.cifar_repeats)
+        bench(cifar, dict(n=39, f=18, batch_size=128), strategy, FLAGS.cifar_repeats)
 
 
 if __name__ == "__main__":
-    main()
+    command_line.run(main, FLAGS, __doc__)

@@ -6,23 +6,32 @@ implementations interleaved so that they share the machine's load) and the op's 
 tf.reduce_mean(x, axis=0) over the same [theta, d] matrix (a memory-bound floor).
 Goal: the op >= 5x faster than the pure-TF path and within 4x of the floor.
 
-    python benchmarks/bench_native.py [--d 79510 1756426] [--repeat 9] [--crossover]
+    python benchmarks/bench_native.py [--d=79510,1756426] [--repeat=9] [--crossover]
 
 --crossover also times the op's two algorithms ('network', 'quickselect') for a range of theta.
 """
 
-import argparse
 import os
 import sys
 import time
 
 import numpy as np
+from absl import flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import tensorflow as tf  # noqa: E402
 
 import native  # noqa: E402
+from training import command_line  # noqa: E402
+
+FLAGS = flags.FlagValues()
+command_line.define_integer_list("d", [79_510, 1_756_426], "Gradient sizes d.", FLAGS)
+flags.DEFINE_integer("theta", 21, "Rows of the picked matrix (Bulyan's theta = n - 2f).", flag_values=FLAGS)
+flags.DEFINE_integer("beta", 3, "Values averaged per coordinate (Bulyan's beta = theta - 2f).", flag_values=FLAGS)
+flags.DEFINE_integer("repeat", 9, "Timed runs per implementation (the median is shown).", flag_values=FLAGS)
+flags.DEFINE_bool("crossover", False, "Also time 'network' against 'quickselect' for several theta.",
+                  flag_values=FLAGS)
 
 
 def numpy_closest_to_median_mean(picked, beta):
@@ -91,24 +100,15 @@ def interleaved_medians(functions, argument, repeat):
     return {name: float(np.median(values)) for name, values in times.items()}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--d", type=int, nargs="+", default=[79_510, 1_756_426])
-    parser.add_argument("--theta", type=int, default=21)
-    parser.add_argument("--beta", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--crossover", action="store_true",
-                        help="also time 'network' against 'quickselect' for several theta")
-    args = parser.parse_args(argv)
-
+def main(argv):
     os.environ.setdefault("BULYAN_NATIVE", "1")
     op = native.load()
     if op is None:
         sys.exit("bench_native: BULYAN_NATIVE=0 disables the op; nothing to benchmark")
     pure_tf_name, pure_tf = pure_tf_path()
-    theta, beta = args.theta, args.beta
+    theta, beta = FLAGS.theta, FLAGS.beta
     print(f"theta={theta}, beta={beta}, float32, {os.cpu_count()} CPUs, "
-          f"median of {args.repeat} interleaved runs; floor = tf.reduce_mean(x, axis=0)")
+          f"median of {FLAGS.repeat} interleaved runs; floor = tf.reduce_mean(x, axis=0)")
     print(f"pure-TF path: {pure_tf_name}")
 
     functions = {
@@ -122,7 +122,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(0)
-    for d in args.d:
+    for d in FLAGS.d:
         values = rng.standard_normal((theta, d)).astype(np.float32)
         picked = tf.constant(values)
         expected = numpy_closest_to_median_mean(values, beta)
@@ -131,12 +131,12 @@ def main(argv=None):
                 np.testing.assert_allclose(function(picked).numpy(), expected, rtol=1e-5,
                                            atol=1e-6, err_msg=name)
         timed = dict(functions, NumPy=lambda _: numpy_closest_to_median_mean(values, beta))
-        ms = interleaved_medians(timed, picked, args.repeat)
+        ms = interleaved_medians(timed, picked, FLAGS.repeat)
         print(f"{d:>10,} | {ms['op']:>7.1f} | {ms['pure-TF']:>10.1f} | {ms['tf.sort']:>10.1f} | "
               f"{ms['NumPy']:>8.1f} | {ms['floor']:>8.1f} | {ms['op'] / ms['floor']:>7.1f}x | "
               f"{ms['pure-TF'] / ms['op']:>9.1f}x")
 
-    if args.crossover:
+    if FLAGS.crossover:
         print("\nop algorithms, d=16,384, beta=3 and beta=theta//2: ms (quickselect/network)")
         for theta_x in (5, 11, 21, 41, 64, 128, 256, 512, 1024):
             x = tf.constant(rng.standard_normal((theta_x, 16_384)).astype(np.float32))
@@ -145,11 +145,11 @@ def main(argv=None):
                 beta_x = min(beta_x, theta_x)
                 ms = interleaved_medians({
                     method: (lambda m, b: lambda y: op(y, b, m))(method, beta_x)
-                    for method in ("network", "quickselect")}, x, max(3, args.repeat // 3))
+                    for method in ("network", "quickselect")}, x, max(3, FLAGS.repeat // 3))
                 cells.append(f"beta={beta_x}: {ms['network']:.2f} vs {ms['quickselect']:.2f}"
                              f" ({ms['quickselect'] / ms['network']:.1f}x)")
             print(f"theta={theta_x:>5}  " + "  ".join(cells))
 
 
 if __name__ == "__main__":
-    main()
+    command_line.run(main, FLAGS, __doc__)

@@ -12,7 +12,6 @@ Ratios are to (a), all measured in this one run. Data: synthetic images of the r
 does not depend on the pixels).
 """
 
-import argparse
 import os
 import sys
 import time
@@ -21,12 +20,21 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from absl import flags  # noqa: E402
 
 import keras  # noqa: E402
 import models  # noqa: E402
 import training  # noqa: E402
-from training import datasets, flat, gradients  # noqa: E402
+from training import command_line, datasets, flat, gradients  # noqa: E402
 from training.step import make_train_step  # noqa: E402
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_bool("cifar", False, "Also the CIFAR-10 CNN (seconds per step on CPU).", flag_values=FLAGS)
+flags.DEFINE_bool("skip_mnist", False, "Skip the MNIST MLP.", flag_values=FLAGS)
+flags.DEFINE_integer("repeats", 15, "Timed repetitions, MNIST.", flag_values=FLAGS)
+flags.DEFINE_integer("cifar_repeats", 3, "Timed repetitions, CIFAR-10.", flag_values=FLAGS)
+flags.DEFINE_list("methods", list(gradients.METHODS), "Per-worker gradient methods, comma-separated "
+                  "(training.gradients.METHODS).", flag_values=FLAGS)
 
 
 def median_ms(functions, repeats):
@@ -74,32 +82,24 @@ def bench(dataset, batch, honest, steps_settings, repeats, methods):
         print(f"  {name:<44} {ms:9.1f} ms   x{ms / base:.2f}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cifar", action="store_true", help="also the CIFAR-10 CNN (seconds per step on CPU)")
-    parser.add_argument("--skip_mnist", action="store_true")
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--cifar_repeats", type=int, default=3)
-    parser.add_argument("--methods", default=",".join(gradients.METHODS))
-    args = parser.parse_args()
-    methods = args.methods.split(",")
+def main(argv):
     print(f"TensorFlow {tf.__version__}, devices: {[d.device_type for d in tf.config.list_logical_devices()]}")
-    if not args.skip_mnist:
+    if not FLAGS.skip_mnist:
         mnist = datasets.synthetic(train=60000, test=100, name="mnist")
         bench(mnist, 83, 30, [
             ("(c) step krum n=57 f=27 (57 honest)", dict(gar="krum", n=57, f=27)),
             ("(c) step bulyan-krum n=39 f=9 (39 honest)", dict(gar="bulyan-krum", n=39, f=9)),
             ("(c') step krum n=57 f=27, signflip (30 h.)", dict(gar="krum", n=57, f=27, attack="signflip")),
             ("(c') step bulyan-krum n=39 f=9, signflip", dict(gar="bulyan-krum", n=39, f=9, attack="signflip")),
-        ], args.repeats, methods)
-    if args.cifar:
+        ], FLAGS.repeats, FLAGS.methods)
+    if FLAGS.cifar:
         cifar = datasets.synthetic(train=50000, test=100, shape=(32, 32, 3), model="cifar10_cnn", name="cifar10")
         bench(cifar, 128, 30, [
             ("(c) step krum n=39 f=18 (39 honest)", dict(gar="krum", n=39, f=18)),
             ("(c) step bulyan-krum n=39 f=9 (39 honest)", dict(gar="bulyan-krum", n=39, f=9)),
             ("(c') step bulyan-krum n=39 f=9, signflip", dict(gar="bulyan-krum", n=39, f=9, attack="signflip")),
-        ], args.cifar_repeats, methods)
+        ], FLAGS.cifar_repeats, FLAGS.methods)
 
 
 if __name__ == "__main__":
-    main()
+    command_line.run(main, FLAGS, __doc__)

@@ -12,7 +12,6 @@ and exits with its code, or 1), on --timeout (exit 124; it also catches a worker
 Ctrl-C (exit 130). Bad launcher flags exit with code 2.
 """
 
-import argparse
 import json
 import os
 import socket
@@ -21,6 +20,16 @@ import sys
 import tempfile
 import threading
 import time
+
+from absl import flags
+
+from training import command_line
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_integer("workers", None, "Processes to start (K >= 1); required.", flag_values=FLAGS)
+flags.DEFINE_float("timeout", None, "Seconds before stopping them all; unset: no limit.", flag_values=FLAGS)
+flags.DEFINE_string("module", "experiments.run", "The Python module each worker runs.", flag_values=FLAGS)
+flags.DEFINE_string("log_dir", None, "Where worker-<i>.log go; unset: a new temporary folder.", flag_values=FLAGS)
 
 HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 5.0
@@ -92,31 +101,24 @@ class Worker:
         self.log.close()
 
 
-def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m experiments.launch_local",
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, required=True, help="processes to start (K >= 1)")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds before stopping them all")
-    parser.add_argument("--module", default="experiments.run", help="the Python module each worker runs")
-    parser.add_argument("--log_dir", default=None, help="where worker-<i>.log go (default: a new temp dir)")
-    parser.add_argument("run_flags", nargs=argparse.REMAINDER, help="-- then the flags of --module")
-    args = parser.parse_args(argv)
-    flags = args.run_flags[1:] if args.run_flags[:1] == ["--"] else args.run_flags
-    if args.workers < 1:
-        parser.error(f"--workers must be >= 1, got {args.workers}")
-    if args.timeout is not None and args.timeout <= 0:
-        parser.error(f"--timeout must be > 0 seconds, got {args.timeout}")
-    if any(flag.startswith("--strategy") and flag != "--strategy=multi_worker" for flag in flags):
-        parser.error("the workers run with --strategy=multi_worker; do not pass another --strategy")
-    return args, flags
+def check(workers, timeout, run_flags):
+    """Exits 2 with one line for launcher settings that cannot run."""
+    if workers is None:
+        command_line.fail("--workers is required (the processes to start)")
+    if workers < 1:
+        command_line.fail(f"--workers must be >= 1, got {workers}")
+    if timeout is not None and timeout <= 0:
+        command_line.fail(f"--timeout must be > 0 seconds, got {timeout}")
+    if any(flag.startswith("--strategy") and flag != "--strategy=multi_worker" for flag in run_flags):
+        command_line.fail("the workers run with --strategy=multi_worker; do not pass another --strategy")
 
 
-def launch(workers, flags, timeout=None, module="experiments.run", log_dir=None):
+def launch(workers, run_flags, timeout=None, module="experiments.run", log_dir=None):
     """Starts the workers, waits for them; returns the exit code (module docstring)."""
     log_dir = log_dir or tempfile.mkdtemp(prefix="launch_local-")
     os.makedirs(log_dir, exist_ok=True)
     addresses = [f"{HOST}:{port}" for port in free_ports(workers)]
-    command = [sys.executable, "-u", "-m", module, "--strategy=multi_worker"] + flags
+    command = [sys.executable, "-u", "-m", module, "--strategy=multi_worker"] + run_flags
     print(f"launch_local: {workers} worker(s) on {', '.join(addresses)}; logs in {log_dir}", flush=True)
     started = time.time()
     processes = []
@@ -162,10 +164,12 @@ def _stop_all(processes):
         worker.stop()
 
 
-def main(argv=None):
-    args, flags = parse(sys.argv[1:] if argv is None else argv)
-    sys.exit(launch(args.workers, flags, args.timeout, args.module, args.log_dir))
+def main(argv):
+    """argv[1:]: the flags after `--`, for every worker."""
+    run_flags = argv[1:]
+    check(FLAGS.workers, FLAGS.timeout, run_flags)
+    return launch(FLAGS.workers, run_flags, FLAGS.timeout, FLAGS.module, FLAGS.log_dir)
 
 
 if __name__ == "__main__":
-    main()
+    command_line.run(main, FLAGS, __doc__, positional=True)

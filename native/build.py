@@ -3,9 +3,15 @@
 setup.py's build_ext calls `build()`; developers can run `python -m native.build` directly.
 The compiler is g++ (or $CXX), with TensorFlow's own compile and link flags, so TensorFlow must be
 importable by the Python running this.
+
+    python -m native.build [--output=native/_closest_to_median_mean.so] [--compiler=g++]
+
+Its flags follow the repository's convention (`training.command_line`, which this lowest layer cannot
+import): --help exit 0, a mistyped flag one line and exit 2. absl is imported only when `main` runs: setup.py
+loads this file by path to call `build()`, in a build environment that may lack it.
 """
 
-import argparse
+import difflib
 import os
 import subprocess
 import sys
@@ -43,13 +49,38 @@ def build(output=LIBRARY, compiler=None, verbose=False):
     return output
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default=str(LIBRARY), help="where to write the library")
-    parser.add_argument("--compiler", default=None, help="C++ compiler (default: $CXX or g++)")
-    args = parser.parse_args(argv)
+def _parse(argv):
+    """(--output, --compiler) from `argv` (sys.argv style); exits 0 after --help, 2 on a bad flag."""
+    from absl import flags
+
+    flag_values = flags.FlagValues()
+    flags.DEFINE_string("output", str(LIBRARY), "Where to write the library.", flag_values=flag_values)
+    flags.DEFINE_string("compiler", None, "C++ compiler; unset: $CXX or g++.", flag_values=flag_values)
+    if any(arg in ("--help", "-h", "--helpshort", "--helpfull", "-?") for arg in argv[1:]):
+        print(__doc__.rstrip() + "\n\nflags:\n" + flag_values.get_help(include_special_flags=False))
+        sys.exit(0)
     try:
-        path = build(args.output, args.compiler, verbose=True)
+        rest = flag_values(argv)
+    except flags.UnrecognizedFlagError as error:
+        close = difflib.get_close_matches(error.flagname, list(flag_values), n=1)
+        _fail(f"unknown flag --{error.flagname}" + (f"; did you mean --{close[0]}?" if close else ""))
+    except flags.Error as error:
+        _fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    if len(rest) > 1:
+        _fail(f"unexpected arguments: {' '.join(rest[1:])}")
+    return flag_values.output, flag_values.compiler
+
+
+def _fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def main(argv=None):
+    """`python -m native.build`: builds the op; returns the exit code (1 when the build fails)."""
+    output, compiler = _parse(sys.argv if argv is None else argv)
+    try:
+        path = build(output, compiler, verbose=True)
     except (ImportError, RuntimeError) as error:
         print(f"native.build: {error}", file=sys.stderr)
         return 1

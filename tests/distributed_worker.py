@@ -5,10 +5,8 @@ registered. With TEST_FAIL_AT_STEP=k in the environment, the worker of TF_CONFIG
 import json
 import os
 
-from absl import app
-
 from experiments import run
-from training import datasets, loop
+from training import command_line, datasets, loop
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100))
 
@@ -35,4 +33,4 @@ if __name__ == "__main__":
     index = json.loads(os.environ.get("TF_CONFIG", '{"task": {"index": 0}}'))["task"]["index"]
     if "TEST_FAIL_AT_STEP" in os.environ and index == int(os.environ.get("TEST_FAIL_INDEX", "1")):
         loop.make_train_step = _failing_at(int(os.environ["TEST_FAIL_AT_STEP"]))
-    app.run(run.main, flags_parser=run.parse_flags)
+    command_line.run(run.main, run.FLAGS, run.__doc__)

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 import training
 from experiments import launch_local
-from training import datasets
+from training import command_line, datasets, strategies
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(REPO, "tests")
@@ -79,11 +79,14 @@ def test_mirrored_over_two_logical_cpus_equals_one_process(reference, tmp_path):
     whole, part = reference
     resumed = tmp_path / "resumed"
     subprocess.run(["cp", "-r", part, str(resumed)], check=True)
-    script = (
+    script = (  # the command line (strategy, validate, run validated), then training.run (validates itself)
         "import distributed_worker, training\n"  # registers the dataset
+        "from experiments import run\n"
+        f"run.FLAGS(['run'] + {FLAGS!r} + ['--results_dir={tmp_path}', '--run_name=mirrored', "
+        "'--strategy=mirrored', '--replicas=2'])\n"
+        "run.main(['run'])\n"
         f"settings = dict({SETTINGS!r}, results_dir={str(tmp_path)!r}, strategy='mirrored', replicas=2)\n"
-        "for name in ('mirrored', 'resumed'):\n"
-        "    training.run(training.RunConfig(**settings, run_name=name), progress=False)\n")
+        "training.run(training.RunConfig(**settings, run_name='resumed'), progress=False)\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=ENV, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -159,12 +162,18 @@ def test_launcher_timeout_stops_the_workers(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--workers=0"], "--workers must be >= 1, got 0"),
     (["--workers=2", "--timeout=-1"], "--timeout must be > 0 seconds, got -1.0"),
-    (["--workers=2", "--", "--strategy=mirrored"], "do not pass another --strategy"),
+    (["--workers=2", "--", "--strategy=mirrored"], "the workers run with --strategy=multi_worker; do not pass "
+                                                    "another --strategy"),
+    ([], "--workers is required (the processes to start)"),
 ])
 def test_launcher_bad_flags_exit_2(argv, message, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        launch_local.main(argv)
-    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+    parse = command_line.parser(launch_local.FLAGS, launch_local.__doc__)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            launch_local.main(parse(["launch_local"] + argv))
+    finally:
+        launch_local.FLAGS.unparse_flags()
+    assert exit_info.value.code == 2 and capsys.readouterr().err == f"error: {message}\n"
 
 
 def test_tf_config_names_every_worker_and_this_task():
@@ -190,6 +199,12 @@ def test_validate_refuses_bad_strategy_settings(changes, environ, message, monke
         monkeypatch.setenv("TF_CONFIG", environ)
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         training.validate(training.RunConfig(dataset="synthetic", **changes))
+
+
+def test_validate_only_checks_the_strategy(monkeypatch):
+    """It creates none: `training.run` (or the command line) creates it, before validate starts TensorFlow."""
+    monkeypatch.setattr(strategies, "create", lambda config: pytest.fail("validate created a strategy"))
+    training.validate(training.RunConfig(dataset="synthetic", strategy="mirrored", replicas=2))
 
 
 def test_strategy_settings_do_not_change_the_run_name():

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from experiments import run as cli
+from training import command_line
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = next((path for path in (os.path.join(REPO, "..", "shared", "data"),
@@ -64,9 +65,9 @@ def test_impossible_settings_exit_2(argv, message, capsys, tmp_path):
 
 
 def test_options_parse_to_int_float_and_strings():
-    assert cli.parse_options(["norm=inf", "budget=16", "sigma=0.5", "mode=x=y"], "gar_options") == {
+    assert command_line.parse_options(["norm=inf", "budget=16", "sigma=0.5", "mode=x=y"], "gar_options") == {
         "norm": "inf", "budget": 16, "sigma": 0.5, "mode": "x=y"}
-    assert cli.parse_options([], "attack_options") == {}
+    assert command_line.parse_options([], "attack_options") == {}
 
 
 @pytest.mark.parametrize("argv, word", [
@@ -84,16 +85,21 @@ def test_bad_rule_or_attack_options_exit_2_before_loading(argv, word, capsys, tm
     assert exit_info.value.code == 2 and len(err) == 1 and err[0].startswith("error:") and word in err[0]
 
 
-def test_flags_do_not_clash_with_the_figure_scripts():
-    import experiments.figure  # noqa: F401  (defines --seed, --data_dir, ... on absl's global FLAGS)
+def test_flags_live_on_the_command_s_own_flag_values():
+    """Not on absl's global FLAGS, where other commands imported in the same process define --seed, ..."""
+    from absl import flags
 
-    assert "seed" in cli.FLAGS and "n" in cli.FLAGS
+    assert cli.FLAGS is not flags.FLAGS and "seed" in cli.FLAGS and "n" in cli.FLAGS
+    assert not any(name in flags.FLAGS for name in ("gar", "attack_options", "keep_diverged"))
 
 
-def test_help_lists_the_flags():
-    result = subprocess.run([sys.executable, "-m", "experiments.run", "--help"], cwd=REPO, capture_output=True,
+@pytest.mark.parametrize("help_flag", ["--help", "--helpfull"])
+def test_help_lists_the_flags(help_flag):
+    result = subprocess.run([sys.executable, "-m", "experiments.run", help_flag], cwd=REPO, capture_output=True,
                             text=True, timeout=120)
-    assert result.returncode == 0 and "--attack_stop" in result.stdout and "--gar_options" in result.stdout
+    assert result.returncode == 0
+    for flag in ("--attack_stop", "--gar_options", "--l2", "--[no]keep_diverged"):
+        assert flag in result.stdout
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -103,7 +109,7 @@ def test_help_lists_the_flags():
 ])
 def test_flag_typos_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.parse_flags(["run"] + argv)
+        command_line.parser(cli.FLAGS, cli.__doc__)(["run"] + argv)
     cli.FLAGS.unparse_flags()
     assert exit_info.value.code == 2 and capsys.readouterr().err.splitlines() == [message]
 

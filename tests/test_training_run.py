@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import attacks
 import training
-from training import checkpoints, datasets, loop
+from training import checkpoints, datasets, loop, run_folder
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
 
@@ -129,12 +129,65 @@ def test_whole_run_attack_computes_only_the_honest_gradients(tmp_path):
     np.testing.assert_array_equal(metrics["value"], [np.nan, 1.0, 2.0])
 
 
-def test_nan_attack_on_average_does_not_crash(tmp_path):
-    run_dir = training.run(_config(tmp_path, n=3, f=1, attack="nan", steps=3, run_name="nan"), progress=False)
-    with open(os.path.join(run_dir, "config.json")) as file:
-        assert json.load(file)["nonfinite_steps"] == 3
+def test_a_diverged_run_stops_at_its_first_nonfinite_step_and_is_finished(tmp_path, capsys, monkeypatch):
+    config = _config(tmp_path, n=3, f=1, attack="nan", steps=6, run_name="nan")
+    run_dir = training.run(config, progress=False)
+    metrics = training.read_metrics(run_dir)
+    np.testing.assert_array_equal(metrics["step"], [0, 1])  # Average lets the NaN through at step 1
+    assert not np.isnan(metrics["accuracy"][1]) and not np.isfinite(metrics["test_loss"][1])  # evaluated
+    assert run_folder.diverged_at(metrics) == 1
+    saved = run_folder.read_config(run_dir)
+    assert saved["finished"] and saved["diverged_at"] == 1 and saved["nonfinite_steps"] == 1
+    assert checkpoints.steps(os.path.join(run_dir, "checkpoints")) == [1]
+    assert capsys.readouterr().out.splitlines() == [
+        "[nan] diverged at step 1 (aggregated gradient not finite): stopped; --keep_diverged to train on"]
+    assert run_folder.state(run_dir, 6) == run_folder.RunState("finished", 1)
+    assert run_folder.state(run_dir, 12).finished  # finished whatever steps are asked
+
+    monkeypatch.setattr(loop, "make_train_step", lambda *args, **kwargs: pytest.fail("a rerun trained"))
+    for rerun in (config, _config(tmp_path, n=3, f=1, attack="nan", steps=12, run_name="nan"),
+                  _config(tmp_path, n=3, f=1, attack="nan", steps=6, run_name="nan", keep_diverged=True)):
+        assert training.run(rerun, progress=False) == run_dir
+    np.testing.assert_array_equal(training.read_metrics(run_dir)["step"], [0, 1])
+
+
+def test_keep_diverged_trains_on_nan_to_the_last_step(tmp_path):
+    run_dir = training.run(_config(tmp_path, n=3, f=1, attack="nan", steps=3, run_name="nan", keep_diverged=True),
+                           progress=False)
+    saved = run_folder.read_config(run_dir)
+    assert saved["finished"] and saved["nonfinite_steps"] == 3 and saved["diverged_at"] == 1
     metrics = training.read_metrics(run_dir)
     assert metrics["step"][-1] == 3 and 0 <= metrics["accuracy"][-1] <= 1
+    assert np.isnan(metrics["train_loss"][2:]).all()
+
+
+@pytest.mark.parametrize("out, reason", [
+    (dict(train_loss=np.float32(np.inf), finite=True, params_finite=True), "training loss not finite"),
+    (dict(train_loss=np.float32(1), finite=False, params_finite=False), "aggregated gradient not finite"),
+    (dict(train_loss=np.float32(1), finite=True, params_finite=False), "parameters not finite"),
+    (dict(train_loss=np.float32(1), finite=True, params_finite=True), None),
+])
+def test_a_step_diverges_on_a_nonfinite_loss_gradient_or_parameters(out, reason):
+    assert loop._divergence(out) == reason
+
+
+def test_validate_and_run_dry_run_the_attack_once(tmp_path):
+    dry_runs = []
+
+    def counted(honest, context, value):
+        if not tf.inside_function():  # a scratch graph (the dry run), not the traced training step
+            dry_runs.append(value)
+        context.log("value", tf.constant(value))
+        return tf.fill([context.f, honest.shape[1]], tf.constant(value, honest.dtype))
+
+    attacks.register(attacks.Attack("test_counted", source="tests only", attack_fn=counted, options={"value": 1.0}))
+    config = _config(tmp_path, n=4, f=1, attack="test_counted", steps=1, run_name="counted")
+    training.validate(config)
+    training.run(config, progress=False, validated=True)
+    assert dry_runs == [1.0]
+    training.run(_config(tmp_path, n=4, f=1, attack="test_counted", attack_options={"value": 2.0}, steps=1,
+                         run_name="counted-2"), progress=False)  # validates itself
+    assert dry_runs == [1.0, 2.0]
 
 
 def test_validate_names_the_value_and_the_rule():

@@ -6,6 +6,8 @@ process, the test suite, without their flags clashing on absl's global FLAGS) an
 - `--help` (or -h, --helpshort, --helpfull) prints the command's docstring and its flags, exit 0;
 - a mistyped flag or a bad value prints one line (`error: unknown flag --x; did you mean --y?`), exit 2;
 - `fail(message)` prints `error: <message>` and exits 2 (a setting that cannot run);
+- list flags take comma-separated values (`--d=79510,1756426`: `define_integer_list`, `flags.DEFINE_list`);
+- arguments after `--` are refused, or passed to `main` with `run(..., positional=True)` (a launcher's);
 - `import_tensorflow_quietly()` keeps TensorFlow's C++ INFO banners out of stderr.
 
 A run's flags are made from `training.RunConfig`'s fields (`define_run_flags`): name, type, default,
@@ -57,12 +59,34 @@ def define_run_flags(flag_values, names=None, defaults=None):
                                 flag_values=flag_values)
         elif choices:
             flags.DEFINE_enum(field.name, default, list(choices), help_text, flag_values=flag_values)
+        elif field.type is bool:
+            flags.DEFINE_bool(field.name, default, help_text, flag_values=flag_values)
         elif field.type is int:
             flags.DEFINE_integer(field.name, default, help_text, flag_values=flag_values)
         elif field.type is float:
             flags.DEFINE_float(field.name, default, help_text, flag_values=flag_values)
         else:
             flags.DEFINE_string(field.name, default, help_text, flag_values=flag_values)
+
+
+class _IntegerListParser(flags.ListParser):
+    """A comma-separated list of integers ("79510,1756426")."""
+
+    def parse(self, argument):
+        values = super().parse(argument)
+        try:
+            return [int(value) for value in values]
+        except (TypeError, ValueError):
+            raise ValueError(f"expected comma-separated integers, got {argument!r}") from None
+
+    def flag_type(self):
+        return "comma-separated list of integers"
+
+
+def define_integer_list(name, default, help_text, flag_values):
+    """A flag taking comma-separated integers, `--name=79510,1756426` (a list of int)."""
+    flags.DEFINE(_IntegerListParser(), name, default, help_text, flag_values=flag_values,
+                 serializer=flags.CsvListSerializer(","))
 
 
 def config_from_flags(flag_values, names=None, **fields):
@@ -111,7 +135,8 @@ def parser(flag_values, doc):
     flag or value prints one line to stderr and exits 2."""
 
     def parse(argv):
-        if any(arg in HELP_FLAGS for arg in argv[1:]):
+        own = argv[1:argv.index("--")] if "--" in argv else argv[1:]  # after "--": the positional arguments
+        if any(arg in HELP_FLAGS for arg in own):
             print((doc or "").rstrip() + "\n\nflags:\n" + flag_values.get_help())
             sys.exit(0)
         try:
@@ -125,11 +150,13 @@ def parser(flag_values, doc):
     return parse
 
 
-def run(main, flag_values, doc):
-    """`app.run(main)` with `parser(flag_values, doc)`; extra positional arguments are refused (exit 2)."""
+def run(main, flag_values, doc, positional=False):
+    """`app.run(main)` with `parser(flag_values, doc)`. Positional arguments (those after `--`, for a
+    command that passes them on) reach `main(argv)` as argv[1:] when `positional`, else are refused
+    (exit 2)."""
 
     def checked_main(argv):
-        if len(argv) > 1:
+        if len(argv) > 1 and not positional:
             fail(f"unexpected arguments: {' '.join(argv[1:])}")
         return main(argv)
 

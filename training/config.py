@@ -10,7 +10,8 @@ from training.errors import RunError
 
 # Settings that do not change the trajectory of a run: they are left out of its derived name and may
 # differ when a run is resumed.
-LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every", "strategy", "replicas")
+LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every", "strategy", "replicas",
+             "keep_diverged")
 
 
 def _field(default, help, choices=None, closed=True):
@@ -74,6 +75,12 @@ class RunConfig:
                                    "experiments.launch_local). The metrics are the same.", _strategy_names)
     replicas: int = _field(None, "mirrored: the GPUs, or logical CPU devices when there is none, to use; "
                                  "unset: every GPU, or 2 CPU devices.")
+    keep_diverged: bool = _field(False, "Train on to the last step once the run diverges (its training loss, "
+                                        "aggregated gradient or parameters not finite; the update is applied as "
+                                        "it is). Unset: the run stops at that step, evaluated and checkpointed, "
+                                        "and is finished (config.json: diverged_at); rerunning a run stopped so, "
+                                        "even with --keep_diverged or more steps, does not extend it (delete its "
+                                        "folder to train it on).")
 
     def trajectory(self):
         """The settings that determine the metrics (everything but `LOGISTICS`), as a dict."""
@@ -91,12 +98,15 @@ def derived_run_name(config):
 
 
 def validate(config):
-    """Raises ValueError (`RunError`), naming the value and the rule, when `config` cannot run. Reads no data:
-    the data files are only looked for, and d (for the attack's options) comes from building the model.
-    Creates the run's `tf.distribute` strategy, if any (`training.strategies`), before TensorFlow starts."""
+    """Raises ValueError (`RunError`), naming the value and the rule, when `config` cannot run; only checks.
+    Reads no data: the data files are only looked for, and d (for the attack's options) comes from
+    building the model. Builds a scratch graph (`_check_options`), which starts TensorFlow in this
+    process: a process that will train `config` with a strategy creates it first
+    (`training.strategies.create`, as `training.run` does), since a mirrored run's logical CPU devices and
+    a multi-worker run's collectives cannot be configured once TensorFlow has started."""
     import aggregators
     import attacks
-    from training import datasets, strategies
+    from training import datasets, run_folder, strategies
 
     def check(holds, message):
         if not holds:
@@ -117,6 +127,8 @@ def validate(config):
         value = getattr(config, name)
         check(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
               f"{name} must be a finite number, got {value!r}")
+    check(isinstance(config.keep_diverged, bool),
+          f"keep_diverged must be True or False, got {config.keep_diverged!r}")
     check(config.f >= 0, f"f must be >= 0, got f={config.f}")
     check(config.f <= config.n, f"f must be <= n, got n={config.n}, f={config.f}")
     minimum = aggregators.get(config.gar).min_workers(config.f)
@@ -142,10 +154,9 @@ def validate(config):
     check(config.f > 0 or getattr(attacks.get(config.attack), "honest", False),
           f"attack {config.attack} needs Byzantine workers, got f=0; use attack=none for a run without attack")
     strategies.check(config)
-    strategies.create(config)  # before _check_options starts TensorFlow: logical devices, collectives
     _check_options(config)
     datasets.check_source(config.dataset, config.data_dir, config.data_source)
-    _check_run_folder(os.path.join(config.results_dir, config.resolved_run_name()))
+    _check_run_folder(run_folder.path(config))
 
 
 def _check_run_folder(run_dir):
@@ -158,15 +169,15 @@ def _check_run_folder(run_dir):
 
 
 def _check_options(config):
-    """Calls the rule and the attack on zero gradients of the model's real d in a scratch graph (nothing
-    runs), so that a bad --gar_options or --attack_options fails here, before any data is loaded. For a
-    dataset registered without its model, d is unknown: the attack's options are then checked when the
-    run builds its training step."""
+    """Calls the rule on zero gradients of the model's real d in a scratch graph (nothing runs), and the
+    attack through `training.step.logged_names` (one dry run, which the run's training step reuses), so
+    that a bad --gar_options or --attack_options fails here, before any data is loaded. For a dataset
+    registered without its model, d is unknown: the attack's options are then checked when the run
+    builds its training step."""
     import aggregators
-    import attacks
     import models
     import tensorflow as tf
-    from training import datasets
+    from training import datasets, step
 
     model = datasets.model_of(config.dataset)
     d = models.parameter_count(model) if model else 4
@@ -175,12 +186,5 @@ def _check_options(config):
             aggregators.aggregate(config.gar, tf.zeros([config.n, d]), config.f, **config.gar_options)
         except TypeError as error:
             raise ValueError(f"{config.gar}: bad gar_options {config.gar_options}: {error}") from None
-        attack = attacks.get(config.attack)
-        if model and config.f > 0 and not getattr(attack, "honest", False):
-            context = attacks.AttackContext(config.n, config.f, config.gar, dict(config.gar_options),
-                                            tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32))
-            try:
-                attack(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
-            except TypeError as error:
-                raise ValueError(f"attack {config.attack}: bad attack_options {config.attack_options}: "
-                                 f"{error}") from None
+    if model:
+        step.logged_names(config, d)

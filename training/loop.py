@@ -1,8 +1,15 @@
 """`run(config)`: one training run, resumable, into `<results_dir>/<run_name>/`.
 
-The folder holds config.json (the settings, d, and "finished" once done), metrics.csv
-(`training.metrics`), checkpoints/ (`training.checkpoints`: the flat parameters x and the step, the last
-two kept; the data and RNG need nothing else: they are stateless functions of (seed, step)) and tensorboard/.
+The folder (`training.run_folder`) holds config.json (the settings, d, and "finished" once done),
+metrics.csv (`training.metrics`), checkpoints/ (`training.checkpoints`: the flat parameters x and the step,
+the last two kept; the data and RNG need nothing else: they are stateless functions of (seed, step)) and
+tensorboard/.
+
+A diverged run stops: at the first step whose training loss, aggregated gradient or updated parameters are
+not finite, the run writes that step's metrics row (evaluated), a checkpoint, and config.json "finished":
+true, "diverged_at": t; it prints one line and returns normally. Such a run is finished for any number of
+steps (`run_folder.finished`). With `keep_diverged` it trains on to the last step, applying the
+non-finite updates as they are (config.json still records diverged_at).
 
 Calling `run` again with the same settings returns at once when the run is finished; otherwise it resumes
 from the latest readable checkpoint, drops the metrics rows past it and goes on, so the metrics equal those of an
@@ -23,30 +30,14 @@ import tensorflow as tf
 from absl import logging
 
 import models
-from training import checkpoints, datasets, distributed, flat, gradients, metrics, strategies, tensorboard
+from training import (checkpoints, datasets, distributed, flat, gradients, metrics, run_folder, strategies,
+                      tensorboard)
 from training.config import validate
 from training.errors import RunError
 from training.evaluate import make_evaluate
 from training.step import make_train_step
 
 PROGRESS_SECONDS = 5.0
-
-
-def _read_json(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as file:
-        try:
-            return json.load(file)
-        except json.JSONDecodeError as error:
-            raise RunError(f"{path} is not valid JSON ({error}); delete its run folder to train the run "
-                           "again") from None
-
-
-def _write_json(path, data):
-    with open(path + ".tmp", "w") as file:
-        json.dump(data, file, indent=2, sort_keys=True, default=str)
-    os.replace(path + ".tmp", path)
 
 
 def _check_same_run(saved, config, run_dir):
@@ -58,18 +49,34 @@ def _check_same_run(saved, config, run_dir):
                            "choose another run_name")
 
 
-def run(config, progress=True):
-    """Trains (or resumes, or reuses) the run of `config`; returns the path of its folder."""
-    validate(config)
-    strategy = strategies.create(config)  # created by validate, before TensorFlow started
+def _divergence(out):
+    """Why the step whose outputs are `out` diverged, or None when its loss and update are finite."""
+    if not np.isfinite(out["train_loss"]):
+        return "training loss not finite"
+    if not out["finite"]:
+        return "aggregated gradient not finite"
+    if not out["params_finite"]:
+        return "parameters not finite"
+    return None
+
+
+def run(config, progress=True, validated=False):
+    """Trains (or resumes, or reuses) the run of `config`; returns the path of its folder.
+
+    First creates the run's tf.distribute strategy (`strategies.create`, once per process: a mirrored
+    run's logical CPU devices must be configured before TensorFlow starts, which `validate`'s scratch
+    graph does), then validates `config` unless `validated` (the caller has called `validate(config)`,
+    after creating the strategy). Raises ValueError (`RunError`) for a run that cannot start."""
+    strategy = strategies.create(config)
+    if not validated:
+        validate(config)
     chief = strategies.is_chief(strategy)  # only the chief writes the run's files
     progress = progress and chief
-    run_dir = os.path.join(config.results_dir, config.resolved_run_name())
-    config_path = os.path.join(run_dir, "config.json")
-    saved = _read_json(config_path)
+    run_dir = run_folder.path(config)
+    saved = run_folder.read_config(run_dir)
     if saved is not None:
         _check_same_run(saved, config, run_dir)
-        if saved.get("finished") and saved.get("steps") == config.steps:
+        if run_folder.finished(saved, config.steps):
             return run_dir
 
     keras.utils.set_random_seed(config.seed)
@@ -91,17 +98,26 @@ def run(config, progress=True):
     method = gradients.DEFAULT_METHOD.get(dataset.model, "loop")
     train_step, names = make_train_step(config, model, dataset, params, step, method, strategy)
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
+    previous = saved.get("diverged_at") if saved else None  # a session that trained on past it
+    diverged_at = previous if previous is not None and previous <= start else None
+    nonfinite = 0
+
+    def write_config(finished):
+        run_folder.write_config(run_dir, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
+                                          "finished": finished, "nonfinite_steps": nonfinite,
+                                          "diverged_at": diverged_at})
+
     if chief:
         os.makedirs(run_dir, exist_ok=True)  # only now: a run that fails to load leaves no folder behind
-        _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
-                                  "finished": False})
+        write_config(False)
         log = metrics.MetricsFile(os.path.join(run_dir, "metrics.csv"), list(metrics.BASE_COLUMNS) + names,
                                   keep_until=start if start > 0 else None)
         writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
     else:
         log, writer = metrics.DiscardedMetrics(), tf.summary.create_noop_writer()
     elapsed = float(log.last_row["wall_time"]) if log.last_row else 0.0
-    session_start, last_print, nonfinite = time.time(), 0.0, 0
+    session_start, last_print = time.time(), 0.0
+    label = f"[{os.path.basename(run_dir)}]"
 
     def report(done, accuracy=None):
         nonlocal last_print
@@ -112,10 +128,10 @@ def run(config, progress=True):
         rate = (done - start) / max(now - session_start, 1e-9)
         speed = f"{rate:.2f} steps/s  ETA {(config.steps - done) / rate:.0f}s" if rate > 0 else "starting"
         shown = f"{accuracy:.2%}" if accuracy is not None else "-"
-        print(f"[{os.path.basename(run_dir)}] step {done}/{config.steps}  accuracy {shown}  {speed}", flush=True)
+        print(f"{label} step {done}/{config.steps}  accuracy {shown}  {speed}", flush=True)
 
     if progress and start > 0:
-        print(f"[{os.path.basename(run_dir)}] resuming from the checkpoint at step {start}", flush=True)
+        print(f"{label} resuming from the checkpoint at step {start}", flush=True)
     with writer.as_default():
         if start == 0:
             accuracy, test_loss = (float(v) for v in evaluate())
@@ -128,13 +144,19 @@ def run(config, progress=True):
             out = {key: value.numpy() for key, value in train_step().items()}
             row = {"step": done, "wall_time": elapsed + time.time() - session_start,
                    "lr": out["lr"], "train_loss": out["train_loss"], **{k: out[k] for k in names}}
-            if not out["finite"]:
+            reason = _divergence(out)
+            stop = reason is not None and not config.keep_diverged
+            if not out["finite"] or not out["params_finite"]:
                 nonfinite += 1
-                if nonfinite == 1 or nonfinite % 100 == 0:
-                    logging.warning("step %d: the aggregated gradient is not finite (%d step(s) so far); "
-                                    "it is applied as it is", done, nonfinite)
+                if config.keep_diverged and (nonfinite == 1 or nonfinite % 100 == 0):
+                    logging.warning("step %d: the update is not finite (%d step(s) so far); it is applied as it "
+                                    "is (keep_diverged)", done, nonfinite)
+            if reason is not None and diverged_at is None:
+                diverged_at = done
+                if chief and not stop:
+                    write_config(False)  # a later session resuming past this step keeps it
             accuracy = None
-            if done % config.eval_every == 0 or done == config.steps:
+            if done % config.eval_every == 0 or done == config.steps or stop:
                 accuracy, row["test_loss"] = (float(v) for v in evaluate())
                 row["accuracy"] = accuracy
                 tensorboard.scalar("accuracy", accuracy, step=done)
@@ -142,15 +164,19 @@ def run(config, progress=True):
             for key in ["lr", "train_loss"] + names:
                 tensorboard.scalar(key, float(row[key]), step=done)
             log.write(row)
-            if done % config.checkpoint_every == 0 or done == config.steps:
+            if done % config.checkpoint_every == 0 or done == config.steps or stop:
                 log.flush()
                 writer.flush()
                 if chief:
                     checkpoints.save(checkpoint_dir, done, saved_variables)
             report(done, accuracy)
+            if stop:
+                if chief:
+                    print(f"{label} diverged at step {done} ({reason}): stopped; --keep_diverged to train on",
+                          flush=True)
+                break
     log.close()
     writer.close()
     if chief:
-        _write_json(config_path, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
-                                  "finished": True, "nonfinite_steps": nonfinite})
+        write_config(True)
     return run_dir

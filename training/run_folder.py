@@ -1,7 +1,9 @@
 """One run's folder, `<results_dir>/<run_name>/`, and what is read from it (plain Python and NumPy).
 
     config.json   the settings (`training.RunConfig`), d, the gradient method, and once the run ends
-                  "finished": true (plus "diverged_at": t when its training loss became non-finite)
+                  "finished": true, "nonfinite_steps" and "diverged_at": t, the first step whose training
+                  loss, aggregated gradient or parameters were not finite (null: none). A run diverged
+                  without keep_diverged stopped at that step and is finished whatever steps are asked.
     metrics.csv   one row per step (`training.metrics`)
     checkpoints/  the flat parameters x and the step (`training.checkpoints`)
     tensorboard/  the same scalars for TensorBoard
@@ -19,8 +21,8 @@ import numpy as np
 from training.errors import RunError
 from training.metrics import read_metrics
 
-__all__ = ["RunState", "diverged_at", "path", "read_config", "read_metrics", "read_params", "state",
-           "write_config"]
+__all__ = ["RunState", "diverged_at", "finished", "path", "read_config", "read_metrics", "read_params",
+           "state", "stopped_diverged", "write_config"]
 
 FINISHED, UNFINISHED, MISSING = "finished", "unfinished", "missing"
 
@@ -53,19 +55,43 @@ def write_config(run_dir, data):
 
 
 def diverged_at(metrics):
-    """The first step whose training loss is not finite (the parameters became NaN, or so large that the
-    loss overflows), or None. Such a run is marked "diverged at step t" in plots and claims."""
+    """The first step whose training loss, or test loss where evaluated, is not finite; or None. Row t's
+    test loss is that of the parameters after t steps, its training loss that of the parameters before
+    step t (NaN, or so large that the loss overflows). Such a run is marked "diverged at step t" in plots
+    and claims. A run stopped diverged ends with an evaluated row, so this is its config.json
+    "diverged_at"; for a run trained on (keep_diverged) it may be a step later, when no evaluation fell on
+    that step."""
     steps = np.asarray(metrics["step"])
-    loss = np.asarray(metrics.get("train_loss", np.zeros(steps.shape)), dtype=float)
-    bad = np.flatnonzero((steps > 0) & ~np.isfinite(loss))
-    return int(steps[bad[0]]) if bad.size else None
+    train_loss = np.asarray(metrics.get("train_loss", np.zeros(steps.shape)), dtype=float)
+    evaluated = ~np.isnan(np.asarray(metrics.get("accuracy", np.full(steps.shape, np.nan)), dtype=float))
+    test_loss = np.asarray(metrics.get("test_loss", np.zeros(steps.shape)), dtype=float)
+    bad = (steps > 0) & (~np.isfinite(train_loss) | (evaluated & ~np.isfinite(test_loss)))
+    flagged = np.flatnonzero(bad)
+    return int(steps[flagged[0]]) if flagged.size else None
+
+
+def stopped_diverged(saved):
+    """Whether the config.json dict `saved` is that of a run stopped at its diverged_at step (a finished
+    run that diverged without keep_diverged)."""
+    return (bool(saved.get("finished")) and saved.get("diverged_at") is not None
+            and not saved.get("keep_diverged"))
+
+
+def finished(saved, steps=None):
+    """Whether the config.json dict `saved` is that of a finished run for `steps` (None: those it asked
+    for): all of them done, or stopped diverged at a step <= `steps`."""
+    if not saved.get("finished"):
+        return False
+    if steps is None or saved.get("steps") == steps:
+        return True
+    return stopped_diverged(saved) and saved["diverged_at"] <= steps
 
 
 @dataclasses.dataclass(frozen=True)
 class RunState:
     """Where a run stands: `status` is "finished" (all `steps` done, or stopped once diverged),
-    "unfinished" (a metrics file, not all steps) or "missing"; `diverged_at`: the step at which a
-    finished run diverged, else None."""
+    "unfinished" (a metrics file, not all steps) or "missing"; `diverged_at`: the first non-finite step
+    of a finished run that diverged (stopped there, or trained on with keep_diverged), else None."""
 
     status: str
     diverged_at: int = None
@@ -82,7 +108,7 @@ def state(run_dir, steps=None):
         saved = read_config(run_dir)
     except (OSError, RunError):
         saved = None
-    if saved and saved.get("finished") and (steps is None or saved.get("steps") == steps):
+    if saved and finished(saved, steps):
         return RunState(FINISHED, saved.get("diverged_at"))
     return RunState(UNFINISHED if os.path.exists(os.path.join(run_dir, "metrics.csv")) else MISSING)
 

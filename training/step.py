@@ -12,7 +12,8 @@ gradients.
 
 A non-finite aggregated gradient (say `average` under a NaN attack) is applied as it is (the model then
 holds NaN: that is the rule's failure, which the metrics show); the step reports it as `finite = False`
-and the loop logs it.
+(and non-finite new parameters as `params_finite = False`), and the loop stops the run there unless
+`keep_diverged`.
 
 One step function (`make_step_body`) for every strategy: only its gradient stage differs, here the h
 gradients of this process (`make_worker_gradients`), or their shares over tf.distribute replicas gathered
@@ -46,16 +47,38 @@ def honest_workers(config):
     return config.n
 
 
+# (settings of the attack's dry run) -> (the attack object, its logged names); the last runs' only.
+_LOGGED_NAMES = {}
+_LOGGED_NAMES_KEPT = 32
+
+
 def logged_names(config, d):
-    """The names the attack reports through `context.log`, found by calling it on zeros in a scratch
-    graph (nothing runs). Empty without an attack."""
+    """The names the attack reports through `context.log`, found by calling it once on zeros of width
+    `d` in a scratch graph (nothing runs); empty without an attack. That dry run also checks the
+    attack's options: ValueError naming the attack when they are bad. The result is cached by the
+    settings the attack sees (attack, its options, n, f, rule, rule options) and d, so that
+    `training.validate` and the run's training step share one dry run."""
     if not is_attacked(config):
         return []
+    attack = attacks.get(config.attack)
+    key = (config.attack, repr(sorted(config.attack_options.items())), config.n, config.f, config.gar,
+           repr(sorted(config.gar_options.items())), d)
+    cached = _LOGGED_NAMES.get(key)
+    if cached is not None and cached[0] is attack:
+        return list(cached[1])
     with tf.Graph().as_default():
         context = attacks.AttackContext(config.n, config.f, config.gar, dict(config.gar_options),
                                         tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32))
-        attacks.get(config.attack)(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
-        return list(context.logged)
+        try:
+            attack(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
+        except TypeError as error:
+            raise ValueError(f"attack {config.attack}: bad attack_options {config.attack_options}: "
+                             f"{error}") from None
+        names = list(context.logged)
+    if len(_LOGGED_NAMES) >= _LOGGED_NAMES_KEPT:
+        del _LOGGED_NAMES[next(iter(_LOGGED_NAMES))]
+    _LOGGED_NAMES[key] = (attack, names)
+    return list(names)
 
 
 def make_worker_gradients(config, model, dataset, method):
@@ -111,10 +134,13 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None):
                                             with_attack, without_attack)
         aggregated = aggregators.aggregate(config.gar, gradients, f, **config.gar_options)
         update = lr * tf.cast(aggregated, params.dtype)
-        params.assign_sub(update if agree is None else agree(update))
+        if agree is not None:
+            update = agree(update)
+        params.assign_sub(update)
         step.assign_add(1)
         out = {"lr": lr, "train_loss": tf.reduce_mean(losses[:loss_workers]),
-               "finite": tf.reduce_all(tf.math.is_finite(aggregated))}
+               "finite": tf.reduce_all(tf.math.is_finite(aggregated)),
+               "params_finite": tf.reduce_all(tf.math.is_finite(x - update))}
         out.update(zip(names, logged))
         return out
 
@@ -122,8 +148,9 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None):
 
 
 def make_train_step(config, model, dataset, params, step, method, strategy=None):
-    """The step function `() -> dict of scalar tensors` (lr, train_loss, finite, then the attack's
-    logged values, NaN outside the attack window). Updates `params` ([d] variable) and `step`.
+    """The step function `() -> dict of scalar tensors`: lr, train_loss, finite (the aggregated gradient
+    is), params_finite (the updated parameters are), then the attack's logged values (NaN outside the
+    attack window). Updates `params` ([d] variable) and `step`.
     `strategy`: None computes the h gradients here; a `tf.distribute.Strategy` shares them over its
     replicas (`training.distributed`, which must also have created `params` and `step`)."""
     h = honest_workers(config)

@@ -11,7 +11,8 @@
   COLLECTIVE_TIMEOUT_SECONDS and the workers check each other every HEALTH_CHECK_SECONDS, so a worker
   whose peer died fails with an error instead of hanging.
 
-Strategies are created once per process and reused (TensorFlow's collectives are configured once).
+Strategies are created once per process and reused (TensorFlow's collectives are configured once), by
+`create`, which `training.run` calls first thing; `training.validate` only calls `check`.
 """
 
 import json
@@ -86,7 +87,9 @@ def configure_cpu_devices(count):
     except RuntimeError:
         raise RuntimeError(f"strategy=mirrored over {count} CPU devices: logical devices must be configured "
                            f"before TensorFlow starts, and this process already runs with "
-                           f"{len(tf.config.list_logical_devices('CPU'))}; train in a fresh process") from None
+                           f"{len(tf.config.list_logical_devices('CPU'))}; create the strategy "
+                           f"(training.strategies.create) before anything runs TensorFlow, training.validate "
+                           f"included, or train in a fresh process") from None
 
 
 def _multi_worker():
@@ -97,7 +100,10 @@ def _multi_worker():
 
 
 def create(config):
-    """The strategy of `config` (None for "none"), created on first use in this process."""
+    """The strategy of `config` (None for "none"), created on first use in this process (after `check`:
+    ValueError for bad settings). Call it before TensorFlow starts (before `training.validate`, whose
+    scratch graph starts it) in a process that trains with a strategy; `training.run` does."""
+    check(config)
     if config.strategy == "none":
         return None
     key = (config.strategy, config.replicas)
