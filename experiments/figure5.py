@@ -2,15 +2,17 @@
 
     python -m experiments.figure5 --preset=quick --data_dir=../shared/data
 
-The settings are in experiments/figures.py, the presets in experiments/presets.py, the paper's claims
-checked at the end in experiments/claims.py.
+The settings are in experiments/paper/settings.py, the presets in experiments/paper/presets.py, the paper's
+claims checked at the end in experiments/paper/claims.py; the command in experiments/paper/figure_command.py.
 """
 
-from absl import flags
+from training import command_line
 
-from experiments import figure
+command_line.import_tensorflow_quietly()  # before the rules import TensorFlow: no INFO banners on stderr
 
-flags.adopt_module_key_flags(figure)  # --help lists the figure flags
+from experiments.paper import figure_command  # noqa: E402
+
+FLAGS = figure_command.figure_flags()
 
 if __name__ == "__main__":
-    figure.main_for(5)
+    command_line.run(figure_command.main_for(5, FLAGS), FLAGS, __doc__)

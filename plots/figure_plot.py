@@ -1,12 +1,12 @@
 """Draws one of the paper's figures from saved run metrics (it never trains).
 
 Accuracy on the test set against the step (the paper's "epoch"), one line per aggregation rule with the
-paper's legend, a dotted vertical line where the attack stops (Figures 2 and 7); for Figure 6, accuracy at
-the last step against the batch size. With several seeds a line is the median over the seeds and a shaded
-band spans their min and max; with one seed it is the run's own curve. A run whose training loss became
-non-finite is marked with an x where it diverged and named in the legend ("diverged at step t"); its
-single-seed curve stops there. The preset, the seeds and, when runs are missing, "PARTIAL" are written on
-the plot.
+paper's legend (the curves' labels; styles by curve id, `plots.styles`), a dotted vertical line where the
+attack stops (Figures 2 and 7); for Figure 6, accuracy at the last step against the batch size. With
+several seeds a line is the median over the seeds and a shaded band spans their min and max; with one seed
+it is the run's own curve. A run whose training loss became non-finite is marked with an x where it
+diverged and named in the legend ("diverged at step t"; `training.run_folder.diverged_at`); its single-seed
+curve stops there. The preset, the seeds and, when runs are missing, "PARTIAL" are written on the plot.
 """
 
 import matplotlib
@@ -15,22 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.claims import diverged_at  # noqa: E402
-
-STYLES = {  # label prefix -> line style, close to the paper's plots
-    "Average": dict(color="black", linestyle="-"),
-    "Krum": dict(color="tab:red", linestyle="-"),
-    "GeoMed": dict(color="tab:blue", linestyle="--"),
-    "Brute": dict(color="tab:green", linestyle="-."),
-    "Bulyan": dict(color="tab:purple", linestyle="-"),
-}
-
-
-def _style(label):
-    for prefix, style in STYLES.items():
-        if label.startswith(prefix):
-            return style
-    return {}
+from plots import styles  # noqa: E402
+from training.run_folder import diverged_at  # noqa: E402
 
 
 def evaluated(metrics):
@@ -59,10 +45,10 @@ def _diverged_label(label, steps):
 
 def _step_panel(ax, panel, runs):
     for curve in panel.curves:
-        by_seed = runs.get((panel.title, curve.label))
+        by_seed = runs.get((panel.id, curve.id))
         if not by_seed:
             continue
-        style = _style(curve.label)
+        style = styles.style(curve.id)
         diverged = [diverged_at(m) for m in by_seed.values()]
         label = _diverged_label(curve.label, diverged)
         if len(by_seed) == 1:
@@ -89,13 +75,13 @@ def _step_panel(ax, panel, runs):
 def _batch_panel(ax, panel, runs):
     for curve in panel.curves:
         points = sorted((key[2], by_seed) for key, by_seed in runs.items()
-                        if len(key) == 3 and key[:2] == (panel.title, curve.label) and by_seed)
+                        if len(key) == 3 and key[:2] == (panel.id, curve.id) and by_seed)
         if not points:
             continue
         sizes = [size for size, _ in points]
         finals = [[evaluated(m)[1][-1] for m in by_seed.values()] for _, by_seed in points]
         diverged = [diverged_at(m) for _, by_seed in points for m in by_seed.values()]
-        style = _style(curve.label)
+        style = styles.style(curve.id)
         ax.plot(sizes, [np.median(f) for f in finals], marker="o", label=_diverged_label(curve.label, diverged),
                 **style)
         if any(len(f) > 1 for f in finals):
@@ -108,7 +94,8 @@ def _batch_panel(ax, panel, runs):
 def plot_figure(figure, runs, panel_lines, steps, seeds, out_base, partial=False, formats=("png", "pdf")):
     """Writes `out_base`.png (and .pdf) and returns their paths.
 
-    `runs` maps (panel title, label[, batch]) to {seed: metrics}; `panel_lines` describes each panel's
+    `figure` is the figure's settings (panels and curves with an id and a display label); `runs` maps a run
+    key (panel id, curve id[, batch]) to {seed: metrics}; `panel_lines` describes each panel's
     preset; `steps` is the number of steps the runs were asked for (in the title); `partial` writes
     PARTIAL on the plot (some runs missing or unfinished).
     """
@@ -118,7 +105,7 @@ def plot_figure(figure, runs, panel_lines, steps, seeds, out_base, partial=False
         (_batch_panel if panel.x == "batch_size" else _step_panel)(ax, panel, runs)
         ax.set_ylim(0, 1)
         ax.set_ylabel("Accuracy (test set)")
-        ax.set_title(panel.title)
+        ax.set_title(panel.label)
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="lower right", fontsize=8)

@@ -1,4 +1,6 @@
-"""Plots of the leeway study (appendix B, section 4), drawn from its saved results only.
+"""Plots of the leeway study (appendix B, section 4). They only draw: every value (the measured points
+and their predictions, the fitted slopes, appendix B's curves, Bulyan's summaries) comes from the caller
+in a `LeewayPlotData` (experiments/leeway/plot_data.py computes it from the study's saved results).
 
 - leeway_d: gamma_m / delta_bar against d, p = 2 (`lp`) and p = inf (`linf`), Brute / Krum / GeoMed,
   one colour per gradient source, with appendix B's closed form (black dashes) and the
@@ -9,7 +11,8 @@
   with the honest range as a band, and the largest displacement against d beside Krum's gamma_m.
 """
 
-import math
+import dataclasses
+import os
 
 import matplotlib
 
@@ -18,13 +21,40 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments import leeway_claims, leeway_theory  # noqa: E402
-
 COLOURS = {"iid": "tab:blue", "hetero": "tab:orange", "mnist-init": "tab:green", "mnist-trained": "tab:red"}
 LABELS = {"iid": "N(0, σ²) i.i.d.", "hetero": "N(0, σ_k²), log-normal σ_k", "mnist-init": "MNIST MLP, init",
           "mnist-trained": "MNIST MLP, 100 steps"}
-RULES = ("brute", "krum", "geomed")
 DPI = 90
+
+
+@dataclasses.dataclass(frozen=True)
+class LeewayPlotData:
+    """What the leeway plots draw, computed by the caller.
+
+    description: the preset's line, written under every plot;
+    rule_names: {rule id: display name}, in the panels' order (one column per rule);
+    d_points, f_points: the measurements of the d and f sweeps (dicts with source, rule, p, d, f, gamma_m,
+      delta_bar, how; the d points also with "paper" and "model", the predicted gamma_m);
+    slopes: {(sweep, source, rule, p): {"slope", "se"}}, the fitted log-log slopes;
+    d_theory, f_theory: {(rule, p): (x, y, label)}, appendix B's closed form against d (gamma_m / delta_bar)
+      and against f (gamma_m / (d^(1/p) delta_bar));
+    ratio_reference: the ratio drawn dotted on the measured / predicted plot (sqrt(pi / 2));
+    bulyan: the Bulyan(Krum) curves (gammas, bulyan, krum, honest range, search, per d and draw);
+    bulyan_summary: per (d, draw) {"d", "low", "high", "krum_gamma_m", "grid_max", "search"};
+    bulyan_extremes: per draw (largest, smallest displacement, honest low, honest high).
+    """
+
+    description: str
+    rule_names: dict
+    d_points: list
+    f_points: list
+    slopes: dict
+    d_theory: dict
+    f_theory: dict
+    ratio_reference: float
+    bulyan: list
+    bulyan_summary: list
+    bulyan_extremes: list
 
 
 def _by_x(members, x, value):
@@ -32,13 +62,13 @@ def _by_x(members, x, value):
     return np.array(xs), np.array([np.median([value(m) for m in members if m[x] == v]) for v in xs])
 
 
-def _panels(title_rows):
-    fig, axes = plt.subplots(len(title_rows), 3, figsize=(13, 3.6 * len(title_rows)), squeeze=False)
+def _panels(title_rows, rule_names):
+    fig, axes = plt.subplots(len(title_rows), len(rule_names), figsize=(13, 3.6 * len(title_rows)), squeeze=False)
     for row, p in enumerate(title_rows):
-        for col, rule in enumerate(RULES):
+        for col, (rule, name) in enumerate(rule_names.items()):
             attack = "lp, p = 2" if p == "2" else "linf, norm = ∞"
             workers = "n = 2f+1" if rule == "brute" else "n = 2f+3"
-            axes[row][col].set_title(f"{leeway_claims.RULE_NAMES[rule]} ({workers}), {attack}", fontsize=9)
+            axes[row][col].set_title(f"{name} ({workers}), {attack}", fontsize=9)
             axes[row][col].grid(alpha=0.3)
     return fig, axes
 
@@ -63,12 +93,12 @@ def _finish(fig, description, title, out_base):
     return paths
 
 
-def _sweep_figure(points, x, draw_source, draw_panel, ylabel, title, description, out_base):
+def _sweep_figure(points, rule_names, x, draw_source, draw_panel, ylabel, title, description, out_base):
     """2 x 3 panels (p = 2, inf; Brute, Krum, GeoMed) of `points` against `x` ("d" or "f"):
     `draw_source(ax, source, colour, members)` per gradient source, `draw_panel(ax, rule, p)` once."""
-    fig, axes = _panels(("2", "inf"))
+    fig, axes = _panels(("2", "inf"), rule_names)
     for row, p in enumerate(("2", "inf")):
-        for col, rule in enumerate(RULES):
+        for col, rule in enumerate(rule_names):
             ax = axes[row][col]
             for source, colour in COLOURS.items():
                 members = [m for m in points if (m["source"], m["rule"], m["p"]) == (source, rule, p)]
@@ -82,38 +112,33 @@ def _sweep_figure(points, x, draw_source, draw_panel, ylabel, title, description
     return _finish(fig, description, title, out_base)
 
 
-def _fit_label(slopes, source, members, suffix=""):
-    fit = slopes[(source, members[0]["rule"], members[0]["p"])]
+def _fit_label(slopes, sweep, source, members, suffix=""):
+    fit = slopes[(sweep, source, members[0]["rule"], members[0]["p"])]
     return f"{LABELS[source]}{suffix}: slope {fit['slope']:.3f} ± {fit['se']:.3f}"
 
 
-def plot_d(results, out_base):
+def plot_d(data, out_base):
     """gamma_m / delta_bar against d, measured and predicted."""
-    points = [leeway_claims.with_predictions(p) for p in results["points"] if p["sweep"] == "d"]
-    slopes = {(r["source"], r["rule"], r["p"]): r for r in leeway_claims.slopes(points)}
 
     def draw_source(ax, source, colour, members):
         ax.scatter([m["d"] for m in members], [m["gamma_m"] / m["delta_bar"] for m in members], s=8,
                    color=colour, alpha=0.5)
         ax.plot(*_by_x(members, "d", lambda m: m["gamma_m"] / m["delta_bar"]), color=colour, linewidth=1.2,
-                label=_fit_label(slopes, source, members))
+                label=_fit_label(data.slopes, "d", source, members))
         ax.plot(*_by_x(members, "d", lambda m: m["model"] / m["delta_bar"]), color=colour, linestyle=":",
                 linewidth=1)
 
     def draw_panel(ax, rule, p):
-        f = next(m["f"] for m in points if m["rule"] == rule)
-        grid = np.geomspace(min(m["d"] for m in points), max(m["d"] for m in points), 50)
-        ax.plot(grid, [leeway_theory.paper(rule, p, d, f, 1.0) for d in grid], "k--", linewidth=1,
-                label=f"appendix B (b = 0), exponent {leeway_theory.EXPONENT_D[p]:g}")
+        x, y, label = data.d_theory[rule, p]
+        ax.plot(x, y, "k--", linewidth=1, label=label)
 
-    return _sweep_figure(points, "d", draw_source, draw_panel, "γm / δ̄",
+    return _sweep_figure(data.d_points, data.rule_names, "d", draw_source, draw_panel, "γm / δ̄",
                          "γm against d (dots: the same arguments with the measured distances; f as in the preset)",
-                         results["description"], out_base)
+                         data.description, out_base)
 
 
-def plot_ratio(results, out_base):
+def plot_ratio(data, out_base):
     """measured / closed form and measured / model against d."""
-    points = [leeway_claims.with_predictions(p) for p in results["points"] if p["sweep"] == "d"]
 
     def draw_source(ax, source, colour, members):
         ax.plot(*_by_x(members, "d", lambda m: m["gamma_m"] / m["paper"]), "o-", color=colour, markersize=3.5,
@@ -123,19 +148,18 @@ def plot_ratio(results, out_base):
 
     def draw_panel(ax, rule, p):
         ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.axhline(math.sqrt(math.pi / 2), color="gray", linestyle=":", linewidth=0.8)
+        ax.axhline(data.ratio_reference, color="gray", linestyle=":", linewidth=0.8)
 
-    return _sweep_figure(points, "d", draw_source, draw_panel, "measured / predicted γm (median)",
+    return _sweep_figure(data.d_points, data.rule_names, "d", draw_source, draw_panel,
+                         "measured / predicted γm (median)",
                          "Measured γm over appendix B's closed form (filled) and over the measured-distance model "
-                         "(hollow); dotted: sqrt(π/2)", results["description"], out_base)
+                         "(hollow); dotted: sqrt(π/2)", data.description, out_base)
 
 
-def plot_f(results, out_base):
+def plot_f(data, out_base):
     """gamma_m / (d^(1/p) delta_bar) against f, with the closed form."""
-    points = [p for p in results["points"] if p["sweep"] == "f"]
-    if not points:
+    if not data.f_points:
         return []
-    slopes = {(r["source"], r["rule"], r["p"]): r for r in leeway_claims.slopes(points)}
 
     def normalised(m):
         return m["gamma_m"] / ((m["d"] ** 0.5 if m["p"] == "2" else 1.0) * m["delta_bar"])
@@ -147,20 +171,19 @@ def plot_f(results, out_base):
             ax.scatter([m["f"] for m in closed], [normalised(m) for m in closed], s=30, color=colour, marker="x",
                        label="Brute's closed form (no enumeration)" if source == "iid" else None)
         ax.plot(*_by_x(members, "f", normalised), color=colour, linewidth=1.2,
-                label=_fit_label(slopes, source, members, f" (d = {members[0]['d']:,})"))
+                label=_fit_label(data.slopes, "f", source, members, f" (d = {members[0]['d']:,})"))
 
     def draw_panel(ax, rule, p):
-        grid = np.arange(1, max(m["f"] for m in points) + 1)
-        ax.plot(grid, [leeway_theory.paper(rule, p, 1.0, f, 1.0) for f in grid], "k--", linewidth=1,
-                label=f"appendix B (b = 0), exponent {leeway_theory.EXPONENT_F[rule]:g}")
+        x, y, label = data.f_theory[rule, p]
+        ax.plot(x, y, "k--", linewidth=1, label=label)
 
-    return _sweep_figure(points, "f", draw_source, draw_panel, "γm / (d^(1/p) δ̄)", "γm against f",
-                         results["description"], out_base)
+    return _sweep_figure(data.f_points, data.rule_names, "f", draw_source, draw_panel, "γm / (d^(1/p) δ̄)",
+                         "γm against f", data.description, out_base)
 
 
-def plot_bulyan(results, out_base):
+def plot_bulyan(data, out_base):
     """Displacement against gamma / sigma at the smallest and largest d; its maximum against d."""
-    entries = results["bulyan"]
+    entries = data.bulyan
     if not entries:
         return []
     fig, grid = plt.subplots(2, 2, figsize=(12, 8.4))
@@ -181,7 +204,7 @@ def plot_bulyan(results, out_base):
         ax.set_title(f"d = {d:,}, n = {entry['n']}, f = {entry['f']} (draw 0)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6.5, loc="upper left")
-    rows = leeway_claims.bulyan_summary(entries)
+    rows = data.bulyan_summary
     ax = axes[2]
     ds = sorted({r["d"] for r in rows})
 
@@ -200,8 +223,7 @@ def plot_bulyan(results, out_base):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6.5, loc="upper left")
     ax = axes[3]
-    extremes = leeway_claims.bulyan_extremes(entries, results.get("bulyan_range", []))
-    position = sorted((top - low) / (high - low) for top, _, low, high in extremes)
+    position = sorted((top - low) / (high - low) for top, _, low, high in data.bulyan_extremes)
     ax.plot(np.arange(1, len(position) + 1), position, "o", color="tab:purple", markersize=3.5)
     ax.axhspan(0, 1, color="tab:green", alpha=0.15, label="honest range (0: its minimum, 1: its maximum)")
     ax.axhline(2, color="gray", linestyle=":", linewidth=1, label="the range widened by its width")
@@ -210,16 +232,14 @@ def plot_bulyan(results, out_base):
     ax.set_title(f"every draw: the largest displacement over the grid (and search), {len(position)} draws", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6.5, loc="upper left")
-    return _finish(fig, results["description"], "Bulyan(Krum) at n = 4f + 3 under lp: the attacked coordinate",
+    return _finish(fig, data.description, "Bulyan(Krum) at n = 4f + 3 under lp: the attacked coordinate",
                    out_base)
 
 
-def plot_all(results, out_dir):
-    """Every plot of the study into `out_dir`; returns the paths written."""
-    import os
-
+def plot_all(data, out_dir):
+    """Every plot of the study (a `LeewayPlotData`) into `out_dir`; returns the paths written."""
     paths = []
     for name, plot in (("leeway_d", plot_d), ("leeway_ratio", plot_ratio), ("leeway_f", plot_f),
                        ("leeway_bulyan", plot_bulyan)):
-        paths += plot(results, os.path.join(out_dir, name))
+        paths += plot(data, os.path.join(out_dir, name))
     return paths

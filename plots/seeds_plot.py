@@ -1,5 +1,6 @@
-"""Figure 2 over seeds (experiments/figure2_seeds.py): a feature of each run against its final accuracy,
-and the runs' accuracy curves. Draws from measured rows and saved metrics only."""
+"""Figure 2 over seeds (experiments/paper/figure2_seeds.py): a feature of each run against its final
+accuracy, and the runs' accuracy curves. Draws from measured rows and saved metrics only; each row names
+its curve by id ("curve", which picks the style) and by label ("rule", the legend)."""
 
 import matplotlib
 
@@ -7,22 +8,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from plots.figure_plot import STYLES  # noqa: E402
+from plots.styles import colour  # noqa: E402
 
-MARKERS = {"Krum": "o", "GeoMed": "s", "Brute": "^"}
+MARKERS = {"krum": "o", "geomed": "s", "brute": "^"}  # by curve id
+
+
+def _labels(rows):
+    """{curve id: label} of the rows, in order."""
+    return dict((row["curve"], row["rule"]) for row in rows)
 
 
 def _scatter(ax, rows, feature, feature_label, threshold, threshold_label, recovered_accuracy):
-    for rule in dict.fromkeys(row["rule"] for row in rows):
-        mine = [row for row in rows if row["rule"] == rule]
-        color = STYLES.get(rule, {}).get("color", "gray")
+    for curve, label in _labels(rows).items():
+        mine = [row for row in rows if row["curve"] == curve]
+        color = colour(curve)
         for recovered in (True, False):
             picked = [row for row in mine if row["recovered"] == recovered]
             if picked:
                 ax.scatter([row[feature] for row in picked], [row["final_accuracy"] for row in picked],
-                           marker=MARKERS.get(rule, "o"), s=40, edgecolors=color,
+                           marker=MARKERS.get(curve, "o"), s=40, edgecolors=color,
                            facecolors=color if recovered else "none",
-                           label=f"{rule}, {'recovered' if recovered else 'stayed'}")
+                           label=f"{label}, {'recovered' if recovered else 'stayed'}")
         for row in mine:
             ax.annotate(str(row["seed"]), (row[feature], row["final_accuracy"]), fontsize=6,
                         xytext=(3, 3), textcoords="offset points", color=color)
@@ -38,13 +44,12 @@ def _scatter(ax, rows, feature, feature_label, threshold, threshold_label, recov
 
 
 def _restarts(ax, restarts, recovered_accuracy):
-    for i, (title, original, results) in enumerate(restarts):
-        rule = title.split(", ")[-1]
-        color = STYLES.get(rule, {}).get("color", "gray")
+    for i, (title, curve, original, results) in enumerate(restarts):
+        color = colour(curve)
         ax.scatter([i] * len(results), [accuracy for _, accuracy, _ in results], marker="o", s=30,
                    facecolors="none", edgecolors=color, label="restarts" if i == 0 else None)
         ax.scatter([i], [original], marker="*", s=110, color=color, label="the run" if i == 0 else None)
-    ax.set_xticks(range(len(restarts)), [title for title, _, _ in restarts], fontsize=7, rotation=20)
+    ax.set_xticks(range(len(restarts)), [title for title, *_ in restarts], fontsize=7, rotation=20)
     if recovered_accuracy is not None:
         ax.axhline(recovered_accuracy, color="gray", linestyle=":", linewidth=1)
     ax.set_xlim(-0.5, len(restarts) - 0.5)
@@ -59,8 +64,9 @@ def plot_seeds(rows, panels, curves, out_path, recovered_accuracy=None, attack_s
                restarts=()):
     """Writes `out_path` (PNG). One scatter per `panels` item (feature key, axis label, split threshold or
     None, its legend) of that feature of each row against its final accuracy (filled marker: recovered),
-    then the accuracy curves `curves` {(seed, rule): (steps, accuracy)}, solid when the run recovered, then
-    (if any) the final accuracies of `restarts` [(title, the run's final accuracy, [(seed, accuracy, _)])]."""
+    then the accuracy curves `curves` {(seed, curve id): (steps, accuracy)}, solid when the run recovered,
+    then (if any) the final accuracies of `restarts` [(title, curve id, the run's final accuracy,
+    [(seed, accuracy, _)])]."""
     count = len(panels) + 1 + bool(restarts)
     fig, axes = plt.subplots(1, count, figsize=(5.0 * count, 4.3), squeeze=False)
     for ax, (feature, label, threshold, threshold_label) in zip(axes[0], panels):
@@ -68,14 +74,15 @@ def plot_seeds(rows, panels, curves, out_path, recovered_accuracy=None, attack_s
     if restarts:
         _restarts(axes[0][-1], restarts, recovered_accuracy)
     right = axes[0][len(panels)]
-    for (seed, rule), (steps, accuracy) in sorted(curves.items()):
-        recovered = next((row["recovered"] for row in rows if row["seed"] == seed and row["rule"] == rule), True)
-        right.plot(steps, accuracy, linewidth=0.9, alpha=0.8, color=STYLES.get(rule, {}).get("color", "gray"),
+    for (seed, curve), (steps, accuracy) in sorted(curves.items()):
+        recovered = next((row["recovered"] for row in rows if row["seed"] == seed and row["curve"] == curve), True)
+        right.plot(steps, accuracy, linewidth=0.9, alpha=0.8, color=colour(curve),
                    linestyle="-" if recovered else ":")
     if attack_stop is not None:
         right.axvline(attack_stop, color="gray", linestyle=":", linewidth=1)
-    handles = [plt.Line2D([], [], color=STYLES.get(rule, {}).get("color", "gray"), label=rule)
-               for rule in dict.fromkeys(rule for _, rule in curves)]
+    labels = _labels(rows)
+    handles = [plt.Line2D([], [], color=colour(curve), label=labels.get(curve, curve))
+               for curve in dict.fromkeys(curve for _, curve in curves)]
     right.legend(handles=handles, fontsize=7, loc="lower right")
     right.set_xlabel("step (solid: recovered, dotted: stayed)")
     right.set_ylabel("test accuracy")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import training
-from experiments import figure2_seeds, mlp_state, rank_stats, run_state
-from training import datasets, flat
+from experiments.paper import figure2_seeds, mlp_state, rank_stats
+from training import command_line, datasets, flat, run_folder
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100))
 
@@ -122,17 +122,17 @@ def test_the_prefix_of_a_run_has_its_state_at_the_attack_stop(long_run, tmp_path
     long_metrics, prefix_metrics = training.read_metrics(long_dir), training.read_metrics(prefix_dir)
     assert not np.isnan(long_metrics["gamma"][1:4]).any() and np.isnan(long_metrics["gamma"][4:]).all()
     assert figure2_seeds.prefix_mismatches(prefix_metrics, long_metrics) == []
-    at_stop, step = run_state.read_params(prefix_dir)
-    long_at_stop, long_step = run_state.read_params(long_dir, 3)
+    at_stop, step = run_folder.read_params(prefix_dir)
+    long_at_stop, long_step = run_folder.read_params(long_dir, 3)
     assert step == long_step == 3
     np.testing.assert_array_equal(at_stop, long_at_stop)
-    last, last_step = run_state.read_params(long_dir)
+    last, last_step = run_folder.read_params(long_dir)
     assert last_step == 6 and not np.array_equal(last, at_stop)
     # Another seed's prefix is not this run's: the check can fail.
     other = training.run(figure2_seeds.prefix_config(dataclasses.replace(config, seed=4), 3, str(tmp_path / "w")),
                          progress=False)
     assert "train_loss" in figure2_seeds.prefix_mismatches(training.read_metrics(other), long_metrics)
-    assert not np.array_equal(run_state.read_params(other)[0], at_stop)
+    assert not np.array_equal(run_folder.read_params(other)[0], at_stop)
 
 
 def test_read_params_writes_nothing_and_names_a_missing_checkpoint(tmp_path):
@@ -144,35 +144,35 @@ def test_read_params_writes_nothing_and_names_a_missing_checkpoint(tmp_path):
                       for root, _, names in os.walk(run_dir) for name in names)
 
     before = listing()
-    params, step = run_state.read_params(run_dir)
+    params, step = run_folder.read_params(run_dir)
     assert step == 3 and params.shape == (79510,) and params.dtype == np.float32
     assert listing() == before
-    assert run_state.is_finished(run_dir) and not run_state.is_finished(str(tmp_path / "absent"))
+    assert run_folder.state(run_dir).finished and not run_folder.state(str(tmp_path / "absent")).finished
     with pytest.raises(ValueError, match="holds no checkpoint of step 2"):
-        run_state.read_params(run_dir, 2)
+        run_folder.read_params(run_dir, 2)
 
 
 def test_correlations_and_table_on_made_up_rows():
     rows = []
     for seed, (dead, accuracy) in enumerate([(90, 0.2), (94, 0.18), (70, 0.9), (80, 0.85)], 1):
         row = {key: 0.0 for key in figure2_seeds.FEATURES}
-        row.update(seed=seed, rule="Krum", final_accuracy=accuracy, recovered=accuracy >= 0.5)
+        row.update(seed=seed, curve="krum", rule="Krum", final_accuracy=accuracy, recovered=accuracy >= 0.5)
         row["dead@last"] = dead
         row["norm@stop"] = float([1, 4, 2, 3][seed - 1])  # no threshold separates the outcomes
         rows.append(row)
-    rhos, splits = figure2_seeds.correlations(rows, {"Krum": ["Krum"]})
+    rhos, splits = figure2_seeds.correlations(rows, {"Krum": ["krum"]})
     assert rhos["dead@last"]["Krum"] == pytest.approx(-1.0)  # ranks (3, 4, 1, 2) against (2, 1, 4, 3)
     assert splits["dead@last"] == (85.0, "<", 0)
     assert splits["norm@stop"][2] == 1
     text = figure2_seeds.table(rows)
     assert text.count("\n") == len(rows) + 1 and "| 3 | Krum |" in text and "| yes |" in text
-    assert "live @1000" not in figure2_seeds.findings(rows, {"Krum": ["Krum"]})
+    assert "live @1000" not in figure2_seeds.findings(rows, {"Krum": ["krum"]})
     assert ('dead @1000, ρ = -1.00 with the final accuracy; "recovered iff dead @1000 < 85" misplaces 0 run(s)'
-            in figure2_seeds.findings(rows, {"Krum": ["Krum"]}))
+            in figure2_seeds.findings(rows, {"Krum": ["krum"]}))
     steps = np.array([0, 50, 100])
-    curves = {(row["seed"], "Krum"): (steps, np.array([0.1, 0.3, row["final_accuracy"]])) for row in rows}
-    curves[1, "Krum"][1][1] = 0.9  # at step 50 seed 1 (which stays) looks best
-    decided = figure2_seeds.decision_steps(rows, curves, ["Krum"], [50, 100]).splitlines()
+    curves = {(row["seed"], "krum"): (steps, np.array([0.1, 0.3, row["final_accuracy"]])) for row in rows}
+    curves[1, "krum"][1][1] = 0.9  # at step 50 seed 1 (which stays) looks best
+    decided = figure2_seeds.decision_steps(rows, curves, ["krum"], [50, 100]).splitlines()
     assert decided[2] == "| ρ(acc at step, final acc) | -0.26 | +1.00 |"
     assert decided[3] == "| runs misplaced by the best split of acc at step (4 runs) | 1 | 0 |"
 
@@ -181,15 +181,18 @@ def test_correlations_and_table_on_made_up_rows():
     (["--seeds=3-1"], "--seeds range '3-1' is empty"),
     (["--rules=average"], "--rules takes Figure 2's attacked rules brute, geomed, krum, got average"),
     (["--trace=krum"], "--trace takes seed:rule items like 1:krum, got 'krum'"),
-    (["--plot_feature=colour"], "--plot_feature must be one of"),
+    (["--plot_feature=colour"], "flag --plot_feature=colour: value should be one of"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        figure2_seeds.main(["figure2_seeds"] + argv)
+    parse = command_line.parser(figure2_seeds.FLAGS, figure2_seeds.__doc__)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            figure2_seeds.main(parse(["figure2_seeds"] + argv))
+    finally:
+        figure2_seeds.FLAGS.unparse_flags()
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert error.startswith("error: ") and message in error and error.count("\n") == 1
-    figure2_seeds.FLAGS.unparse_flags()
 
 
 def test_a_continuation_from_the_attack_stop_with_the_runs_seed_is_the_run(long_run, tmp_path):
@@ -201,7 +204,7 @@ def test_a_continuation_from_the_attack_stop_with_the_runs_seed_is_the_run(long_
     for column in ("lr", "train_loss", "accuracy", "test_loss"):
         np.testing.assert_array_equal(same[column], long_metrics[column][4:], err_msg=column)
     restarted = os.path.join(work, "reseed", f"reseed3-{config.resolved_run_name()}")
-    np.testing.assert_array_equal(run_state.read_params(restarted)[0], run_state.read_params(long_dir)[0])
+    np.testing.assert_array_equal(run_folder.read_params(restarted)[0], run_folder.read_params(long_dir)[0])
     other = training.read_metrics(figure2_seeds.continuation(config, work, 11))
     assert not np.array_equal(other["train_loss"], same["train_loss"])
 
@@ -213,13 +216,13 @@ def test_report_and_plot_from_made_up_rows(tmp_path):
     for seed, rule, live, accuracy in [(1, "Krum", 1, 0.17), (2, "Krum", 9, 0.84), (1, "GeoMed", 2, 0.2),
                                        (2, "GeoMed", 7, 0.75)]:
         row = {key: 1.0 for key in figure2_seeds.FEATURES}
-        row.update(seed=seed, rule=rule, final_accuracy=accuracy, recovered=accuracy >= 0.5, stop=50,
-                   last_step=1000, prefix_matches=True, selected=1.0 if seed == 1 else 0.98)
+        row.update(seed=seed, curve=rule.lower(), rule=rule, final_accuracy=accuracy, recovered=accuracy >= 0.5,
+                   stop=50, last_step=1000, prefix_matches=True, selected=1.0 if seed == 1 else 0.98)
         row["live@last"] = live
         rows.append(row)
-    groups = {"Krum+GeoMed": ["Krum", "GeoMed"], "Krum": ["Krum"]}
+    groups = {"Krum+GeoMed": ["krum", "geomed"], "Krum": ["krum"]}
     trace_rows = [{key: 0.5 for key, _, _ in figure2_seeds.TRACE_COLUMNS} | {"step": step} for step in (50, 100)]
-    restarts = [("seed 1, Krum", 0.17, [(101, 0.64, 6), (102, 0.21, 3)])]
+    restarts = [("seed 1, Krum", "krum", 0.17, [(101, 0.64, 6), (102, 0.21, 3)])]
     text = figure2_seeds.report(rows, groups, "1-2", 2000, traces=[("seed 1, Krum", trace_rows, [])],
                                 restarts=restarts, references=[(1, 0.973, 84)], reading="reading.md")
     assert "finished and measured: 1, 2." in text and "[reading.md](reading.md)" in text
@@ -228,7 +231,7 @@ def test_report_and_plot_from_made_up_rows(tmp_path):
     assert "| seed 1, Krum | 17.0% | 101: 64.0% (6), 102: 21.0% (3) | 1/2 |" in text
     assert "## Trace: seed 1, Krum (re-trained, its metrics equal the run's)" in text
     assert "| 100 | 50.0% |" in text and "1: 97.3% (84)" in text
-    curves = {(row["seed"], row["rule"]): (np.array([0, 50, 1000]), np.array([0.1, 0.2, row["final_accuracy"]]))
+    curves = {(row["seed"], row["curve"]): (np.array([0, 50, 1000]), np.array([0.1, 0.2, row["final_accuracy"]]))
               for row in rows}
     panels = [("live@last", "live @1000", 4.5, "best split")]
     path = plot_seeds(rows, panels, curves, str(tmp_path / "seeds.png"), 0.5, 50, "title", restarts)

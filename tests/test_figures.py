@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from experiments import claims, figures, presets
+from experiments.paper import claims, presets, settings
+from training import run_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
@@ -15,7 +16,7 @@ DATA = os.path.join(SHARED, "data")
 
 
 def curves(number, panel=0):
-    return {c.label: c for c in figures.get(number).panels[panel].curves}
+    return {c.id: c for c in settings.get(number).panels[panel].curves}
 
 
 def workers(curve):
@@ -24,22 +25,22 @@ def workers(curve):
 
 def test_figure2_and_7_mnist_attack_settings():
     for number, suffix, attack in ((2, "", "lp"), (7, " (norm ∞)", "linf")):
-        panel = figures.get(number).panels[0]
+        panel = settings.get(number).panels[0]
         c = curves(number)
         assert (panel.dataset, panel.lr0, panel.lr_decay, panel.steps) == ("mnist", 1.0, 10000, 1000)
         assert (panel.attack, panel.attack_stop) == (attack, 50)
-        assert workers(c["Krum" + suffix]) == workers(c["GeoMed" + suffix]) == (30, 27)
-        assert workers(c["Brute" + suffix]) == (6, 5)
-        average = [k for k in c if k.startswith("Average")][0]
-        assert workers(c[average]) == (30, 0) and not c[average].attacked
-        assert c["Brute" + suffix].batch_size == 256 and c["Krum" + suffix].batch_size == 83
-        norms = {dict(v.gar_options).get("norm", 2) for k, v in c.items() if not k.startswith("Average")}
+        assert workers(c["krum"]) == workers(c["geomed"]) == (30, 27)
+        assert workers(c["brute"]) == (6, 5)
+        assert workers(c["average"]) == (30, 0) and not c["average"].attacked
+        assert c["brute"].batch_size == 256 and c["krum"].batch_size == 83
+        assert (c["krum"].label, c["brute"].label) == ("Krum" + suffix, "Brute" + suffix)
+        norms = {dict(v.gar_options).get("norm", 2) for k, v in c.items() if k != "average"}
         assert norms == ({"inf"} if number == 7 else {2})
 
 
 def test_figure3_and_8_cifar_attack_settings():
     for number, lr0, attack in ((3, 0.1, "lp"), (8, 0.5, "linf")):
-        panel = figures.get(number).panels[0]
+        panel = settings.get(number).panels[0]
         c = curves(number)
         assert (panel.dataset, panel.lr0, panel.lr_decay, panel.steps) == ("cifar10", lr0, 2000, 1000)
         assert (panel.attack, panel.attack_stop) == (attack, None)
@@ -49,27 +50,28 @@ def test_figure3_and_8_cifar_attack_settings():
 
 
 def test_figure4_and_5_bulyan_settings():
-    fig4 = figures.get(4)
+    fig4 = settings.get(4)
     assert sorted(p.lr0 for p in fig4.panels) == [0.2, 1.0]
-    for panel in fig4.panels + figures.get(5).panels:
-        c = {v.label: v for v in panel.curves}
-        assert workers(c["Bulyan (A = Krum)"]) == workers(c["Krum"]) == workers(c["GeoMed"]) == (30, 9)
-        assert c["Bulyan (A = Krum)"].gar == "bulyan-krum"
+    assert fig4.panel("eta0=0.2").lr0 == 0.2 and fig4.panel("eta0=1").lr0 == 1.0
+    for panel in fig4.panels + settings.get(5).panels:
+        c = {v.id: v for v in panel.curves}
+        assert workers(c["bulyan-krum"]) == workers(c["krum"]) == workers(c["geomed"]) == (30, 9)
+        assert c["bulyan-krum"].gar == "bulyan-krum"
         assert panel.attack == "lp" and panel.attack_stop is None
     assert all(p.steps == 500 and p.lr_decay == 10000 and p.curves[0].batch_size == 83 for p in fig4.panels)
-    fig5 = figures.get(5).panels[0]
+    fig5 = settings.get(5).panels[0]
     assert (fig5.dataset, fig5.lr0, fig5.lr_decay, fig5.steps, fig5.curves[0].batch_size) == (
         "cifar10", 0.25, 2000, 1000, 128)
 
 
 def test_figure6_cost_settings():
-    for panel in figures.get(6).panels:
+    for panel in settings.get(6).panels:
         assert panel.x == "batch_size" and panel.steps == 250 and panel.attack == "none"
         for curve in panel.curves:
             assert curve.n == 39 and not curve.attacked
         assert {c.gar for c in panel.curves} == {"average", "bulyan-krum"}
         assert [c for c in panel.curves if c.gar == "bulyan-krum"][0].byzantine == 9
-    mnist, cifar = figures.get(6).panels
+    mnist, cifar = settings.get(6).panels
     assert 24 in mnist.batch_sizes and 36 in cifar.batch_sizes
 
 
@@ -107,27 +109,33 @@ def metrics(final, steps=10):
     return {"step": np.arange(steps + 1), "accuracy": accuracy}
 
 
+def results_of(number, finals, planned=None, figure=None):
+    """claims.Results of Figure `number` (or `figure`) from {run key (ids): final accuracy}."""
+    return claims.Results(figure or settings.get(number), {key: metrics(value) for key, value in finals.items()},
+                          planned)
+
+
 def verdicts(number, results_by_seed):
     return [row.verdict for row in claims.evaluate(number, results_by_seed, "")[0]]
 
 
 def test_claims_hold_and_fail_on_hand_made_results():
-    holds = claims.Results({("MNIST", "Average"): metrics(0.9), ("MNIST", "Krum"): metrics(0.3),
-                            ("MNIST", "GeoMed"): metrics(0.69), ("MNIST", "Brute"): metrics(0.86)})
+    holds = results_of(2, {("mnist", "average"): 0.9, ("mnist", "krum"): 0.3, ("mnist", "geomed"): 0.69,
+                           ("mnist", "brute"): 0.86})
     rows, table = claims.evaluate(2, {1: holds}, "preset: test")
     assert [row.verdict for row in rows] == ["holds", "holds"]
     assert "Krum 30.0%; Krum below Average +60.0 pts" in table and "GeoMed below Average +21.0 pts" in table
     assert "holds in 1 of 1 seed: **holds**" in table
-    fails = claims.Results({("MNIST", "Average"): metrics(0.9), ("MNIST", "Krum"): metrics(0.3),
-                            ("MNIST", "GeoMed"): metrics(0.71), ("MNIST", "Brute"): metrics(0.84)})
+    fails = results_of(2, {("mnist", "average"): 0.9, ("mnist", "krum"): 0.3, ("mnist", "geomed"): 0.71,
+                           ("mnist", "brute"): 0.84})
     assert verdicts(2, {1: fails}) == ["does not hold"] * 2
-    missing = claims.Results({("MNIST", "Average"): metrics(0.9)})
+    missing = results_of(2, {("mnist", "average"): 0.9})
     assert verdicts(2, {1: missing}) == ["not measured"] * 2
 
 
 def mnist_results(krum, geomed=0.3, brute=0.88, average=0.9):
-    return claims.Results({("MNIST", "Average"): metrics(average), ("MNIST", "Krum"): metrics(krum),
-                           ("MNIST", "GeoMed"): metrics(geomed), ("MNIST", "Brute"): metrics(brute)})
+    return results_of(2, {("mnist", "average"): average, ("mnist", "krum"): krum, ("mnist", "geomed"): geomed,
+                          ("mnist", "brute"): brute})
 
 
 def test_claims_over_seeds_need_a_majority():
@@ -147,9 +155,10 @@ def test_diverged_run_is_named_in_its_claim_row():
     nan = metrics(0.098)
     nan["train_loss"] = np.where(np.arange(11) >= 7, np.nan, 1.0)
     nan["train_loss"][0] = np.nan  # row 0 has no training loss
-    assert claims.diverged_at(nan) == 7 and claims.diverged_at(metrics(0.5) | {"train_loss": np.ones(11)}) is None
+    assert run_folder.diverged_at(nan) == 7
+    assert run_folder.diverged_at(metrics(0.5) | {"train_loss": np.ones(11)}) is None
     results = mnist_results(0.2)
-    results.metrics[("MNIST", "Krum")] = nan
+    results.metrics[("mnist", "krum")] = nan
     rows, table = claims.evaluate(2, {1: results}, "")
     assert "**Krum diverged at step 7**" in rows[0].measured and "Brute diverged" not in table
     assert "diverged" not in rows[1].measured  # the Brute claim reads Average and Brute only
@@ -159,21 +168,21 @@ def test_diverged_run_is_named_in_its_claim_row():
 
 def test_claims_skip_seeds_whose_runs_were_not_planned():
     def results(seed):
-        keys = {("MNIST", label) for label in ("Average", "Krum", "GeoMed", "Brute")}
-        metrics_by_key = {key: metrics(0.2 if key[1] != "Average" else 0.9) for key in keys if seed == 1}
-        return claims.Results(metrics_by_key, planned=keys if seed == 1 else set())
+        keys = {("mnist", curve) for curve in ("average", "krum", "geomed", "brute")}
+        finals = {key: 0.2 if key[1] != "average" else 0.9 for key in keys if seed == 1}
+        return results_of(2, finals, planned=keys if seed == 1 else set())
 
     rows, table = claims.evaluate(2, {1: results(1), 2: results(2)}, "")
     assert (rows[0].holding, rows[0].seeds) == (1, 1) and "missing" not in table
-    unplanned = claims.Results({}, planned={("MNIST", "Average")})
+    unplanned = results_of(2, {}, planned={("mnist", "average")})
     rows, _ = claims.evaluate(2, {1: results(1), 2: unplanned}, "")
     assert "missing: Average (seed 2)" in rows[0].measured
 
 
 def test_krum_decrease_claim_bounds():
     def verdict(krum):
-        results = claims.Results({("CIFAR-10", "Average"): metrics(0.6), ("CIFAR-10", "Krum"): metrics(krum),
-                                  ("CIFAR-10", "GeoMed"): metrics(0.1), ("CIFAR-10", "Brute"): metrics(0.58)})
+        results = results_of(3, {("cifar10", "average"): 0.6, ("cifar10", "krum"): krum,
+                                 ("cifar10", "geomed"): 0.1, ("cifar10", "brute"): 0.58})
         return verdicts(3, {1: results})
 
     assert verdict(0.4) == ["holds"] * 3  # a 33% decrease
@@ -182,7 +191,7 @@ def test_krum_decrease_claim_bounds():
 
 
 def test_seeds_parse():
-    from experiments.figure import parse_seeds
+    from experiments.paper.figure_runs import parse_seeds
 
     assert parse_seeds(["1", "2", "3"]) == [1, 2, 3] and parse_seeds(["1-3", "7"]) == [1, 2, 3, 7]
     assert parse_seeds(None, default=4) == [4] and parse_seeds([]) == [1]
@@ -195,59 +204,62 @@ def test_seeds_parse():
 
 def test_bulyan_cost_claim():
     def results(gaps):
-        return claims.Results({("MNIST", label, b): metrics(0.9 - (gap if label == "Bulyan" else 0))
-                               for b, gap in gaps.items() for label in ("Average", "Bulyan")})
+        return results_of(6, {("mnist", curve, b): 0.9 - (gap if curve == "bulyan-krum" else 0)
+                              for b, gap in gaps.items() for curve in ("average", "bulyan-krum")})
 
-    evaluate = claims.bulyan_cost("MNIST", 24)
+    evaluate = claims.bulyan_cost("mnist", 24)
     assert evaluate(results({1: 0.3, 12: 0.1, 24: 0.04, 83: 0.01}))[1]
     assert not evaluate(results({1: 0.3, 12: 0.1, 24: 0.08, 83: 0.01}))[1]
     assert not evaluate(results({1: 0.0, 24: 0.01, 83: 0.02}))[1]
-    chance = claims.Results({("MNIST", label, b): metrics(0.1) for b in (1, 24, 83) for label in ("Average", "Bulyan")})
+    chance = results_of(6, {("mnist", curve, b): 0.1 for b in (1, 24, 83) for curve in ("average", "bulyan-krum")})
     assert not evaluate(chance)[1]  # nothing learned: no cost can be shown
     # Average and Bulyan both diverged at b=1 (chance, gap 0): the comparison starts at b=24
     diverged = results({1: 0.0, 24: 0.03, 83: 0.02})
-    for label in ("Average", "Bulyan"):
-        diverged.metrics["MNIST", label, 1] = dict(metrics(0.1), train_loss=np.r_[2.0, np.full(10, np.nan)])
+    for curve in ("average", "bulyan-krum"):
+        diverged.metrics["mnist", curve, 1] = dict(metrics(0.1), train_loss=np.r_[2.0, np.full(10, np.nan)])
     assert evaluate(diverged)[1]
-    diverged.metrics["MNIST", "Bulyan", 24] = metrics(0.9 - 0.01)  # gap 1 pt at 24 < 2 pts at 83
+    diverged.metrics["mnist", "bulyan-krum", 24] = metrics(0.9 - 0.01)  # gap 1 pt at 24 < 2 pts at 83
     assert not evaluate(diverged)[1]
 
 
 def test_quick_preset_keeps_each_rule_minimum():
-    for number, figure in figures.FIGURES.items():
+    import aggregators
+
+    for number, figure in settings.FIGURES.items():
         for panel in figure.panels:
             for name in ("quick", "micro"):
                 preset = presets.get(name, panel.dataset)
                 for curve in panel.curves:
                     scaled = preset.curve(curve)
-                    import aggregators
                     assert scaled.n >= aggregators.get(scaled.gar).min_workers(scaled.byzantine)
                     assert (scaled.byzantine > 0) == (curve.byzantine > 0)
     mnist = presets.get("quick", "mnist")
-    krum = curves(2)["Krum"]
+    krum = curves(2)["krum"]
     assert mnist.curve(krum) == krum  # MNIST quick keeps the paper's workers and batch
 
 
 def test_steps_per_preset():
     cifar = presets.get("quick", "cifar10")
-    assert cifar.steps_for(figures.get(3).panels[0]) == 300  # 30% of 1000
-    assert cifar.steps_for(figures.get(8).panels[0]) == 500  # Figure 8's own share for the quick preset
-    assert presets.get("paper", "cifar10").steps_for(figures.get(8).panels[0]) == 1000
-    assert presets.get("micro", "cifar10").steps_for(figures.get(8).panels[0]) == 2
+    assert cifar.steps_for(settings.get(3).panels[0]) == 300  # 30% of 1000
+    assert cifar.steps_for(settings.get(8).panels[0]) == 500  # Figure 8's own share for the quick preset
+    assert presets.get("paper", "cifar10").steps_for(settings.get(8).panels[0]) == 1000
+    assert presets.get("micro", "cifar10").steps_for(settings.get(8).panels[0]) == 2
 
 
 def test_unknown_figure_and_preset():
     with pytest.raises(ValueError, match="no Figure 9"):
-        figures.get(9)
+        settings.get(9)
     with pytest.raises(ValueError, match="unknown preset 'fast'"):
         presets.get("fast", "mnist")
+    with pytest.raises(ValueError, match="Figure 4 has no panel 'MNIST, η0 = 1'; panels: eta0=0.2, eta0=1"):
+        settings.get(4).panel("MNIST, η0 = 1")  # a label is not an id
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "mnist")) or
                     not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data is absent")
-@pytest.mark.parametrize("number", sorted(figures.FIGURES))
+@pytest.mark.parametrize("number", sorted(settings.FIGURES))
 def test_figure_end_to_end_micro(number, tmp_path_factory):
-    from experiments.figure import run_figure
+    from experiments.paper.figure_command import run_figure
 
     base = tmp_path_factory.getbasetemp()  # shared across figures: identical runs are reused
     paths = run_figure(number, "micro", results_dir=str(base / "results"), out_dir=str(base / "figures"),
@@ -264,20 +276,21 @@ def test_figure_end_to_end_micro(number, tmp_path_factory):
 
 
 def test_a_claim_over_two_panels_names_each_panels_values():
-    results = claims.Results({(panel, label): metrics(value) for panel, values in (
-        ("MNIST, η0 = 1", {"Average": 0.96, "Bulyan (A = Krum)": 0.95, "Krum": 0.2, "GeoMed": 0.3}),
-        ("MNIST, η0 = 0.2", {"Average": 0.93, "Bulyan (A = Krum)": 0.80, "Krum": 0.9, "GeoMed": 0.9}))
-        for label, value in values.items()})
+    results = results_of(4, {(panel, curve): value for panel, values in (
+        ("eta0=1", {"average": 0.96, "bulyan-krum": 0.95, "krum": 0.2, "geomed": 0.3}),
+        ("eta0=0.2", {"average": 0.93, "bulyan-krum": 0.80, "krum": 0.9, "geomed": 0.9}))
+        for curve, value in values.items()})
     bulyan = claims.evaluate(4, {1: results}, "")[0][2]
-    assert "η0 = 1: Bulyan (A = Krum) 95.0%" in bulyan.measured and "η0 = 0.2: Bulyan (A = Krum) 80.0%" in bulyan.measured
+    assert "η0 = 1: Bulyan (A = Krum) 95.0%" in bulyan.measured
+    assert "η0 = 0.2: Bulyan (A = Krum) 80.0%" in bulyan.measured
     assert "η0 = 0.2: Bulyan (A = Krum) below Average +13.0 pts" in bulyan.measured
     assert bulyan.verdict == "does not hold"  # 13 points below at eta0 = 0.2
 
 
 def test_bulyan_cost_claim_reports_missing_batches():
-    planned = {("CIFAR-10", label, b) for label in ("Average", "Bulyan") for b in (1, 36, 128)}
-    finished = {key: metrics(0.5) for key in planned if key[2] != 128}
-    row = claims.evaluate(6, {1: claims.Results(finished, planned)}, "")[0][1]
+    planned = {("cifar10", curve, b) for curve in ("average", "bulyan-krum") for b in (1, 36, 128)}
+    finished = {key: 0.5 for key in planned if key[2] != 128}
+    row = claims.evaluate(6, {1: results_of(6, finished, planned)}, "")[0][1]
     assert row.verdict == "not measured" and "missing: Average / 128" in row.measured
-    row = claims.evaluate(6, {1: claims.Results({}, set())}, "")[0][1]  # nothing planned on this seed
+    row = claims.evaluate(6, {1: results_of(6, {}, set())}, "")[0][1]  # nothing planned on this seed
     assert row.verdict == "not measured" and "missing" not in row.measured

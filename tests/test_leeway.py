@@ -1,5 +1,5 @@
 """The leeway study (appendix B): its measurements against the rules themselves, the closed forms,
-the fits, and `python -m experiments.leeway` end to end on the tiny preset."""
+the fits, the values the plots draw, and `python -m experiments.leeway` end to end on the tiny preset."""
 
 import json
 import math
@@ -12,7 +12,13 @@ import tensorflow as tf
 
 import aggregators
 import attacks
-from experiments import leeway, leeway_claims, leeway_data, leeway_measure, leeway_theory
+from experiments.leeway import claims as leeway_claims
+from experiments.leeway import command as leeway
+from experiments.leeway import data as leeway_data
+from experiments.leeway import measure as leeway_measure
+from experiments.leeway import plot_data
+from experiments.leeway import theory as leeway_theory
+from training import command_line
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
@@ -150,14 +156,14 @@ def test_tiny_study_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--preset=huge"], "error: unknown leeway preset 'huge'; presets: tiny, quick, full"),
+    (["--preset=huge"], "error: flag --preset=huge: value should be one of <tiny|quick|full>"),
     (["--preset=tiny", "--plot_only"], "error: --plot_only needs"),
 ])
 def test_cli_bad_input_exits_2(argv, message, capsys, tmp_path):
-    leeway.FLAGS(["leeway", f"--out_dir={tmp_path}"] + argv)
+    parse = command_line.parser(leeway.FLAGS, leeway.__doc__)
     try:
         with pytest.raises(SystemExit) as exit_info:
-            leeway.main(["leeway"])
+            leeway.main(parse(["leeway", f"--out_dir={tmp_path}"] + argv))
     finally:
         leeway.FLAGS.unparse_flags()
     err = capsys.readouterr().err.strip().splitlines()
@@ -171,3 +177,20 @@ def test_mnist_pools():
     assert init.shape == trained.shape == (8, 79_510) and np.isfinite(init).all() and np.isfinite(trained).all()
     assert not np.allclose(init, trained)
     assert init[:, -1].std() > 0  # the attacked coordinate (the last output bias) varies across workers
+
+
+def test_plot_data_holds_the_slopes_and_closed_forms_the_plots_draw():
+    points = [{"sweep": "d", "source": "iid", "rule": rule, "p": p, "d": d, "f": 2, "draw": 0, "how": "search",
+               "gamma_m": 3.0 * d ** 0.5, "delta_bar": 1.0, "pair_max": 2.0 * d ** 0.5, "krum_score": 8.0 * d,
+               "medoid_sum": 6.0 * d ** 0.5, "to_mean": d ** 0.5, "to_mean_top": 1.0}
+              for rule in ("brute", "krum", "geomed") for p in ("2", "inf") for d in (10, 100, 1000)]
+    results = {"description": "made up", "points": points, "bulyan": [], "bulyan_range": []}
+    rows = leeway_claims.slopes(points)
+    data = plot_data.plot_data(results, rows)
+    assert data.slopes["d", "iid", "krum", "2"]["slope"] == pytest.approx(0.5)
+    x, y, label = data.d_theory["krum", "2"]
+    assert (x[0], x[-1]) == pytest.approx((10, 1000)) and label.endswith("exponent 0.5")
+    assert y[0] == pytest.approx(leeway_theory.paper("krum", "2", 10, 2, 1.0))
+    assert data.f_points == [] and data.f_theory == {} and data.ratio_reference == pytest.approx(math.sqrt(math.pi / 2))
+    assert all("paper" in m and "model" in m for m in data.d_points)
+    assert list(data.rule_names) == ["brute", "krum", "geomed"]

@@ -1,7 +1,6 @@
 """Figures over several seeds, `--plot_only` on incomplete results, and the reproduction report (micro)."""
 
 import glob
-import json
 import os
 import subprocess
 import sys
@@ -11,8 +10,11 @@ import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
 
-from experiments import figure as figure_lib
-from experiments import figures, reproduce
+from experiments.paper import figure3_ablation as ablation
+from experiments.paper import figure_runs, reproduce, settings
+from experiments.paper.figure_command import run_figure
+from experiments.paper.render import FigureError
+from training import run_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
@@ -32,7 +34,7 @@ def two_seeds(tmp_path_factory):
 
 
 def micro_plan(base, seeds):
-    return figure_lib.plan(figures.get(2), "micro", str(base / "results"), DATA, seeds)
+    return figure_runs.plan(settings.get(2), "micro", str(base / "results"), DATA, seeds)
 
 
 def test_figure2_two_seeds_band_and_verdicts(two_seeds):
@@ -44,17 +46,15 @@ def test_figure2_two_seeds_band_and_verdicts(two_seeds):
     from plots import figure_plot
 
     planned, _ = micro_plan(two_seeds, [1, 2])
-    import training
-
     runs = {}
     for run in planned:
-        runs.setdefault(run.key, {})[run.seed] = training.read_metrics(run.run_dir)
-    panel = figures.get(2).panels[0]
+        runs.setdefault(run.key, {})[run.seed] = run_folder.read_metrics(run.run_dir)
+    panel = settings.get(2).panels[0]
     fig, ax = plt.subplots()
     figure_plot._step_panel(ax, panel, runs)
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == len(panel.curves)
-    krum = [figure_plot.evaluated(runs[("MNIST", "Krum")][seed])[1] for seed in (1, 2)]
+    krum = [figure_plot.evaluated(runs[("mnist", "krum")][seed])[1] for seed in (1, 2)]
     y = bands[1].get_paths()[0].vertices[:, 1]
     assert np.isclose(y.min(), np.minimum(*krum).min()) and np.isclose(y.max(), np.maximum(*krum).max())
     ax.clear()
@@ -66,35 +66,32 @@ def test_figure2_two_seeds_band_and_verdicts(two_seeds):
 def test_plot_only_refuses_missing_runs_and_never_draws_nothing(two_seeds, tmp_path):
     out = tmp_path / "figures"
     # seed 3 was never trained: refused, naming the run
-    with pytest.raises(figure_lib.FigureError, match=r"4 of 12 runs are missing or unfinished: MNIST / Average, "
-                                                     r"seed 3 \(.*\): missing"):
-        figure_lib.run_figure(2, "micro", str(two_seeds / "results"), str(out), DATA, [1, 2, 3], plot_only=True)
+    with pytest.raises(FigureError, match=r"4 of 12 runs are missing or unfinished: MNIST / Average, "
+                                          r"seed 3 \(.*\): missing"):
+        run_figure(2, "micro", str(two_seeds / "results"), str(out), DATA, [1, 2, 3], plot_only=True)
     assert not os.path.exists(out)
-    paths = figure_lib.run_figure(2, "micro", str(two_seeds / "results"), str(out), DATA, [1, 2, 3],
-                                  plot_only=True, allow_partial=True)
+    paths = run_figure(2, "micro", str(two_seeds / "results"), str(out), DATA, [1, 2, 3], plot_only=True,
+                       allow_partial=True)
     table = open(paths[2]).read()
     assert "(PARTIAL: some runs are missing or unfinished)" in table.splitlines()[0]
     assert "missing: Average (seed 3)" in table
     before = open(paths[0], "rb").read()
     # a mistyped results_dir: nothing on disk, so the good plot is not overwritten
-    with pytest.raises(figure_lib.FigureError, match="no run on disk"):
-        figure_lib.run_figure(2, "micro", str(tmp_path / "typo"), str(out), DATA, [1], plot_only=True,
-                              allow_partial=True)
+    with pytest.raises(FigureError, match="no run on disk"):
+        run_figure(2, "micro", str(tmp_path / "typo"), str(out), DATA, [1], plot_only=True, allow_partial=True)
     assert open(paths[0], "rb").read() == before
 
 
 def test_plot_only_refuses_an_unfinished_run(two_seeds, tmp_path):
-    import json
     import shutil
 
     results = tmp_path / "results"
     shutil.copytree(two_seeds / "results", results)
     planned, _ = micro_plan(tmp_path, [1])
-    config_path = os.path.join(planned[1].run_dir, "config.json")
-    saved = json.load(open(config_path))
-    json.dump(dict(saved, finished=False), open(config_path, "w"))
-    with pytest.raises(figure_lib.FigureError, match=r"MNIST / Krum, seed 1 \(.*\): unfinished"):
-        figure_lib.run_figure(2, "micro", str(results), str(tmp_path / "out"), DATA, [1], plot_only=True)
+    saved = run_folder.read_config(planned[1].run_dir)
+    run_folder.write_config(planned[1].run_dir, dict(saved, finished=False))
+    with pytest.raises(FigureError, match=r"MNIST / Krum, seed 1 \(.*\): unfinished"):
+        run_figure(2, "micro", str(results), str(tmp_path / "out"), DATA, [1], plot_only=True)
 
 
 def test_plot_only_cli_exits_2_with_one_line(tmp_path):
@@ -109,6 +106,7 @@ def test_plot_only_cli_exits_2_with_one_line(tmp_path):
 def test_figure_help_lists_the_figure_flags():
     result = subprocess.run([sys.executable, "-m", "experiments.figure3", "--help"], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
     for flag in ("--preset", "--seeds", "plot_only:", "allow_partial:", "--results_dir", "--data_dir"):
         assert flag in result.stdout, flag
 
@@ -126,7 +124,7 @@ def test_reproduce_writes_the_report(two_seeds, tmp_path):
     assert "| 2 | 5.2.1 | ... except for Brute. | holds in " in report and "| 3 | | (not run yet) | |" in report
     assert "- [Why Figure 2 depends on the seed](figure2_notes.md)" in report
     assert os.path.exists(out / "figure2.png") and not os.path.exists(out / "figure2.pdf")
-    with pytest.raises(figure_lib.FigureError):  # without --allow_partial a figure never run is an error
+    with pytest.raises(FigureError):  # without --allow_partial a figure never run is an error
         reproduce.reproduce([3], "micro", [1], str(two_seeds / "results"), str(out), DATA, plot_only=True)
 
 
@@ -139,7 +137,7 @@ def test_reproduce_trains_each_shared_run_once(two_seeds, capsys):
 
 
 def test_dataset_seeds_plan_cifar_panels_on_fewer_seeds():
-    planned, lines = figure_lib.plan(figures.get(6), "micro", "/tmp/unused", None, [1, 2, 3], {"cifar10": [1]})
+    planned, lines = figure_runs.plan(settings.get(6), "micro", "/tmp/unused", None, [1, 2, 3], {"cifar10": [1]})
     seeds = {(run.config.dataset, run.seed) for run in planned}
     assert seeds == {("mnist", 1), ("mnist", 2), ("mnist", 3), ("cifar10", 1)}
     assert lines[0].endswith("test images)") and lines[1].endswith(", seeds 1")
@@ -147,8 +145,6 @@ def test_dataset_seeds_plan_cifar_panels_on_fewer_seeds():
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data/cifar10 is absent")
 def test_figure3_ablation_micro(tmp_path):
-    from experiments import figure3_ablation as ablation
-
     d, hidden = ablation.model_layout()
     assert (d, hidden) == (1_665_994, 448 + 16_448)  # conv1 and conv2 come before the 384-unit layer
     assert ablation.options_for("hidden", 1, (d, hidden)) == {"coordinate": hidden}
@@ -158,14 +154,13 @@ def test_figure3_ablation_micro(tmp_path):
                                  str(tmp_path / "out"), DATA)
     rows = [line for line in open(path).read().splitlines() if line.startswith("| the last output bias")]
     assert len(rows) == 2 and all("holds in" in row and " of 1 seed" in row for row in rows)
-    configs = [json.load(open(p)) for p in glob.glob(str(tmp_path / "results" / "micro" / "*" / "config.json"))]
+    configs = [run_folder.read_config(os.path.dirname(p))
+               for p in glob.glob(str(tmp_path / "results" / "micro" / "*" / "config.json"))]
     assert sorted(str(c["attack_options"]) for c in configs if c["gar"] == "krum") == ["{'gamma_scale': 0.5}", "{}"]
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data/cifar10 is absent")
 def test_figure3_ablation_steps_cut_every_run(tmp_path):
-    from experiments import figure3_ablation as ablation
-
     layout = ablation.model_layout()
     full, _ = ablation.plan_variant("first", "micro", [1], str(tmp_path), DATA, layout)
     cut, lines = ablation.plan_variant("first", "micro", [1], str(tmp_path), DATA, layout, steps=1)
@@ -186,7 +181,7 @@ def test_a_run_that_just_started_is_not_plotted(tmp_path):
     os.makedirs(planned[0].run_dir)
     open(os.path.join(planned[0].run_dir, "metrics.csv"), "w").close()  # opened, nothing flushed yet
     assert planned[0].status() == "unfinished"
-    with pytest.raises(figure_lib.FigureError, match="no run on disk"):
-        figure_lib.run_figure(2, "micro", str(tmp_path / "results"), str(tmp_path / "out"), DATA, [1],
-                              plot_only=True, allow_partial=True)
+    with pytest.raises(FigureError, match="no run on disk"):
+        run_figure(2, "micro", str(tmp_path / "results"), str(tmp_path / "out"), DATA, [1], plot_only=True,
+                   allow_partial=True)
     assert not os.path.exists(tmp_path / "out")

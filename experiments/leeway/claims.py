@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from experiments import leeway_theory
+from experiments.leeway import theory
 
 SLOPE_P2 = (0.45, 0.55)
 SLOPE_PINF = 0.15
@@ -35,9 +35,9 @@ def groups(points):
 
 def with_predictions(point):
     """The point with "paper" and "model" gamma_m (appendix B's closed form, the measured-distance model)."""
-    return {**point, "paper": leeway_theory.paper(point["rule"], point["p"], point["d"], point["f"],
+    return {**point, "paper": theory.paper(point["rule"], point["p"], point["d"], point["f"],
                                                   point["delta_bar"]),
-            "model": leeway_theory.model(point["rule"], point["p"], point["f"], point)}
+            "model": theory.model(point["rule"], point["p"], point["f"], point)}
 
 
 def slopes(points):
@@ -47,15 +47,15 @@ def slopes(points):
     for (sweep, source, rule, p), members in groups(points).items():
         members = [with_predictions(m) for m in members]
         x = [m[sweep] for m in members]
-        measured, se = leeway_theory.slope(x, [m["gamma_m"] for m in members])
+        measured, se = theory.slope(x, [m["gamma_m"] for m in members])
         upper = [m for m in members if math.log(m[sweep]) >= (math.log(min(x)) + math.log(max(x))) / 2]
         # the closed form at each point with one delta_bar: its own slope over this range
         reference = np.median([m["delta_bar"] for m in members])
-        closed = [leeway_theory.paper(rule, p, m["d"], m["f"], reference) for m in members]
-        theory = leeway_theory.EXPONENT_D[p] if sweep == "d" else leeway_theory.EXPONENT_F[rule]
+        closed = [theory.paper(rule, p, m["d"], m["f"], reference) for m in members]
+        exponent = theory.EXPONENT_D[p] if sweep == "d" else theory.EXPONENT_F[rule]
         rows.append({"sweep": sweep, "source": source, "rule": rule, "p": p, "slope": measured, "se": se,
-                     "upper_slope": leeway_theory.slope([m[sweep] for m in upper], [m["gamma_m"] for m in upper]),
-                     "theory": theory, "closed_form_slope": leeway_theory.slope(x, closed)[0],
+                     "upper_slope": theory.slope([m[sweep] for m in upper], [m["gamma_m"] for m in upper]),
+                     "theory": exponent, "closed_form_slope": theory.slope(x, closed)[0],
                      "paper_ratio": float(np.median([m["gamma_m"] / m["paper"] for m in members])),
                      "model_ratio": float(np.nanmedian([m["gamma_m"] / m["model"] for m in members])),
                      "range": (min(x), max(x)), "count": len(members),
@@ -217,7 +217,7 @@ def slopes_markdown(rows, factors, agreement_lines, description, timing, exact=F
              "appendix B (d^(1/p), f^(1/q); 0 for p = ∞ and for Brute in f). Closed form: the slope of the "
              "paper's own expression over the same points (it is not a pure power of f). Ratios: medians of "
              "measured / paper (appendix B's closed form with b = 0 and δ̄ measured on the same draw) and "
-             "measured / model (the same arguments with the measured distances, see leeway_theory.py).", "",
+             "measured / model (the same arguments with the measured distances, see theory.py).", "",
              "| sweep | source | rule | p | range | slope | upper half | theory | closed form | measured/paper | "
              "measured/model |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

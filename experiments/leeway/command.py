@@ -6,39 +6,40 @@
 Measures gamma_m of the `lp` attack (p = 2) and of the `linf` attack (p = inf, rules with norm="inf")
 against Brute (n = 2f + 1), Krum and GeoMed (n = 2f + 3), on synthetic Gaussian gradients and on real
 MNIST MLP gradients, against d and against f; fits log-log slopes and sets them beside appendix B's
-exponents and closed forms; measures Bulyan(Krum) at n = 4f + 3 (experiments/leeway_study.py).
-Writes <out_dir>/<preset>/: leeway_{d,ratio,f,bulyan}.{png,pdf} (plots/leeway_plot.py),
-leeway_claims.md (the paper's claims, as the figures' tables), leeway_slopes.md (slopes, ratios,
-the search's agreement, times) and leeway_results.json (every measurement; the plots read only it).
+exponents and closed forms; measures Bulyan(Krum) at n = 4f + 3 (experiments/leeway/study.py).
+Writes <out_dir>/<preset>/: leeway_{d,ratio,f,bulyan}.{png,pdf} (plots/leeway_plot.py, drawing the
+values of experiments/leeway/plot_data.py), leeway_claims.md (the paper's claims, as the figures'
+tables), leeway_slopes.md (slopes, ratios, the search's agreement, times) and leeway_results.json (every
+measurement; the plots and tables are computed from it alone).
 --plot_only re-plots and re-tables from leeway_results.json.
 """
 
-import functools
 import json
 import os
-import sys
 import time
 
-from absl import app, flags
+from absl import flags
 
-from experiments import own_flags
+from experiments.leeway import presets
+from training import command_line
 
 FLAGS = flags.FlagValues()
-_string, _bool, _integer = (functools.partial(define, flag_values=FLAGS) for define in (
-    flags.DEFINE_string, flags.DEFINE_bool, flags.DEFINE_integer))
-_string("preset", "quick", "tiny (seconds, for tests) | quick (<= 30 s on 2 cores) | full (<= 5 min).")
-_bool("exact", False, "Cross-check each search with a float64 search of 64 probes (bisection) and print "
-      "their agreement.")
-_string("out_dir", "figures/leeway", "Outputs go to <out_dir>/<preset>/.")
-_string("data_dir", None, "Folder holding mnist/ (the 4 IDX .gz files); unset: TFDS.")
-_integer("seed", 1, "Seed of every draw and of the MNIST model.")
-_bool("plot_only", False, "Only re-plot and re-table from <out_dir>/<preset>/leeway_results.json.")
+flags.DEFINE_enum("preset", "quick", list(presets.PRESETS), "tiny (seconds, for tests) | quick (<= 30 s on 2 "
+                  "cores) | full (<= 5 min).", flag_values=FLAGS)
+flags.DEFINE_bool("exact", False, "Cross-check each search with a float64 search of 64 probes (bisection) and "
+                  "print their agreement.", flag_values=FLAGS)
+flags.DEFINE_string("out_dir", "figures/leeway", "Outputs go to <out_dir>/<preset>/.", flag_values=FLAGS)
+flags.DEFINE_string("data_dir", None, "Folder holding mnist/ (the 4 IDX .gz files); unset: TFDS.",
+                    flag_values=FLAGS)
+flags.DEFINE_integer("seed", 1, "Seed of every draw and of the MNIST model.", flag_values=FLAGS)
+flags.DEFINE_bool("plot_only", False, "Only re-plot and re-table from <out_dir>/<preset>/leeway_results.json.",
+                  flag_values=FLAGS)
 
 
 def run_study(preset_name="quick", out_dir="figures/leeway", data_dir=None, exact=False, seed=1,
               plot_only=False, log=print):
     """Measures (unless `plot_only`), then writes the plots and tables; returns the paths written."""
-    from experiments import leeway_claims, leeway_presets
+    from experiments.leeway import claims, plot_data
     from plots import leeway_plot
 
     target = os.path.join(out_dir, preset_name)
@@ -49,24 +50,25 @@ def run_study(preset_name="quick", out_dir="figures/leeway", data_dir=None, exac
         with open(results_path) as file:
             results = json.load(file)
     else:
-        preset = leeway_presets.get(preset_name)
-        from experiments import leeway_study  # TensorFlow: not needed to re-plot
+        preset = presets.get(preset_name)
+        from experiments.leeway import study  # TensorFlow: not needed to re-plot
 
         start, cpu = time.time(), time.process_time()
-        results = leeway_study.run(preset, exact=exact, data_dir=data_dir, seed=seed, log=log)
+        results = study.run(preset, exact=exact, data_dir=data_dir, seed=seed, log=log)
         results["timing"]["all measurements (wall)"] = time.time() - start
         results["timing"]["all measurements (CPU)"] = time.process_time() - cpu
         os.makedirs(target, exist_ok=True)
         with open(results_path, "w") as file:
             json.dump(results, file)
+    rows = claims.slopes(results["points"])
     start, cpu = time.time(), time.process_time()
-    paths = leeway_plot.plot_all(results, target)
+    paths = leeway_plot.plot_all(plot_data.plot_data(results, rows), target)
     timing = {**results["timing"], "plots (wall)": time.time() - start, "plots (CPU)": time.process_time() - cpu}
-    rows = leeway_claims.slopes(results["points"])
-    table = leeway_claims.claims_markdown(leeway_claims.claims(rows, results["bulyan"], results.get("bulyan_range", ())), results["description"])
-    slopes = leeway_claims.slopes_markdown(rows, leeway_claims.distance_factors(results["points"]),
-                                           leeway_claims.agreement(results["points"]), results["description"],
-                                           timing, results.get("exact", False))
+    table = claims.claims_markdown(claims.claims(rows, results["bulyan"], results.get("bulyan_range", ())),
+                                   results["description"])
+    slopes = claims.slopes_markdown(rows, claims.distance_factors(results["points"]),
+                                    claims.agreement(results["points"]), results["description"],
+                                    timing, results.get("exact", False))
     for name, text in (("leeway_claims.md", table), ("leeway_slopes.md", slopes)):
         paths.append(os.path.join(target, name))
         with open(paths[-1], "w") as file:
@@ -78,20 +80,11 @@ def run_study(preset_name="quick", out_dir="figures/leeway", data_dir=None, exac
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    del argv  # no positional arguments (`command_line.run`)
     start = time.time()
     try:
         run_study(FLAGS.preset, FLAGS.out_dir, FLAGS.data_dir, FLAGS.exact, FLAGS.seed, FLAGS.plot_only)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+        command_line.fail(str(error))
     print(f"[leeway] {FLAGS.preset} preset: {time.time() - start:.1f} s wall, {time.process_time():.1f} s CPU "
           "(this process, imports included)")
-
-
-parse_flags = own_flags.parser(FLAGS, __doc__)
-
-
-if __name__ == "__main__":
-    app.run(main, flags_parser=parse_flags)

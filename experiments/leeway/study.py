@@ -1,6 +1,6 @@
 """The leeway study of appendix B: gamma_m against d and f, and Bulyan's displacement (section 4).
 
-`run(preset)` measures, and returns plain data (lists of dicts) that `experiments.leeway` saves,
+`run(preset)` measures, and returns plain data (lists of dicts) that `experiments.leeway.command` saves,
 summarises and plots:
 - "points": gamma_m of `lp` (p = 2) and `linf` (p = inf, the rules with norm="inf") against Brute at
   n = 2f + 1 and Krum / GeoMed at n = 2f + 3, for each gradient source, d or f, and draw; with the
@@ -18,14 +18,14 @@ import time
 
 import numpy as np
 
-from experiments import leeway_data, leeway_measure
+from experiments.leeway import data, measure
 
 EXACT_BUDGET = 64
 
 
 def run(preset, exact=False, data_dir=None, seed=1, log=print):
     """Every measurement of `preset`: {"points": [...], "bulyan": [...], "timing": {...}}."""
-    leeway = leeway_measure.Leeway()
+    leeway = measure.Leeway()
     points, timing = [], {}
     clock = _Clock(timing)
 
@@ -36,7 +36,7 @@ def run(preset, exact=False, data_dir=None, seed=1, log=print):
     for s, source in enumerate(preset.sources):
         for d in preset.d_values:
             for draw in range(preset.draws):
-                honest, sigma = leeway_data.synthetic(source, preset.f_at_d + 3, d, rng(1, s, d, draw))
+                honest, sigma = data.synthetic(source, preset.f_at_d + 3, d, rng(1, s, d, draw))
                 points += _measure(leeway, honest, "d", source, preset.f_at_d, draw, preset.budget, exact, sigma)
     log(f"[leeway] synthetic d sweep: {len(points)} gamma_m in {clock.stop('synthetic d sweep')}")
 
@@ -44,14 +44,14 @@ def run(preset, exact=False, data_dir=None, seed=1, log=print):
     count = len(points)
     for f in preset.f_values:
         for draw in range(preset.draws):
-            honest, sigma = leeway_data.synthetic("iid", f + 3, preset.d_at_f, rng(2, f, draw))
+            honest, sigma = data.synthetic("iid", f + 3, preset.d_at_f, rng(2, f, draw))
             points += _measure(leeway, honest, "f", "iid", f, draw, preset.budget, exact, sigma)
     log(f"[leeway] synthetic f sweep: {len(points) - count} gamma_m in {clock.stop('synthetic f sweep')}")
 
     if preset.mnist_steps:
         clock.start()
         count = len(points)
-        pools = leeway_data.mnist_pools(data_dir, preset.mnist_steps, preset.mnist_workers, seed)
+        pools = data.mnist_pools(data_dir, preset.mnist_steps, preset.mnist_workers, seed)
         gradients_time = clock.stop("MNIST gradients")
         clock.start()
         for k, (state, pool) in enumerate(pools.items()):
@@ -68,7 +68,7 @@ def run(preset, exact=False, data_dir=None, seed=1, log=print):
             f"{clock.stop('MNIST sweeps')}")
 
     clock.start()
-    column = leeway_measure.BulyanColumn(preset.bulyan_f)
+    column = measure.BulyanColumn(preset.bulyan_f)
     bulyan = _bulyan(leeway, column, preset, rng)
     bulyan_range = _bulyan_range(leeway, column, preset, rng)
     log(f"[leeway] Bulyan(Krum): {len(bulyan)} + {len(bulyan_range)} draws in {clock.stop('Bulyan')}")
@@ -97,20 +97,20 @@ def _measure(leeway, honest, sweep, source, f, draw, budget, exact, sigma=None):
     d = honest.shape[1]
     for p in ("2", "inf"):
         measured = {}  # h -> (statistics, distance statistics): Krum and GeoMed share their rows
-        for rule in leeway_measure.RULES:
-            rows = honest[: leeway_measure.workers(rule, f) - f]
+        for rule in measure.RULES:
+            rows = honest[: measure.workers(rule, f) - f]
             if len(rows) not in measured:
-                prepared = leeway_measure.statistics(rows, p)
-                measured[len(rows)] = prepared, leeway_measure.distance_statistics(rows, p, prepared[0])
+                prepared = measure.statistics(rows, p)
+                measured[len(rows)] = prepared, measure.distance_statistics(rows, p, prepared[0])
             prepared, distances = measured[len(rows)]
             gamma, how = leeway.gamma_m(rule, p, f, rows, budget, prepared)
             point = {"sweep": sweep, "source": source, "rule": rule, "p": p, "d": d, "f": f,
-                     "n": leeway_measure.workers(rule, f), "draw": draw, "gamma_m": gamma, "how": how,
+                     "n": measure.workers(rule, f), "draw": draw, "gamma_m": gamma, "how": how,
                      **distances}
             if sigma is not None:
                 point.update(sigma_mean=float(sigma.mean()), sigma_rms=float(np.sqrt(np.mean(sigma ** 2))))
             if rule == "brute":
-                point["closed_form"] = leeway_measure.brute_closed_form(rows, p)
+                point["closed_form"] = measure.brute_closed_form(rows, p)
             if exact and how == "search":
                 point["exact"], _ = leeway.gamma_m(rule, p, f, rows.astype(np.float64), EXACT_BUDGET)
             out.append(point)
@@ -133,9 +133,9 @@ def _bulyan(leeway, column, preset, rng):
     out = []
     for d in preset.bulyan_d_values:
         for draw in range(preset.bulyan_draws):
-            honest, _ = leeway_data.synthetic("iid", h, d, rng(5, d, draw))
+            honest, _ = data.synthetic("iid", h, d, rng(5, d, draw))
             krum_gamma, gammas, bulyan_values, krum_values, values = _bulyan_curve(leeway, column, honest, preset)
-            search_gamma, search_displacement = leeway_measure.bulyan_search(honest, f, preset.budget)
+            search_gamma, search_displacement = measure.bulyan_search(honest, f, preset.budget)
             out.append({"d": d, "draw": draw, "f": f, "n": h + f, "sigma": 1.0, "gammas": gammas.tolist(),
                         "bulyan": bulyan_values.tolist(), "krum": krum_values.tolist(),
                         "krum_gamma_m": krum_gamma, "search_gamma": search_gamma,
@@ -147,7 +147,7 @@ def _bulyan(leeway, column, preset, rng):
 def _bulyan_range(leeway, column, preset, rng):
     out = []
     for draw in range(preset.range_draws):
-        honest, _ = leeway_data.synthetic("iid", 3 * column.f + 3, preset.range_d, rng(6, preset.range_d, draw))
+        honest, _ = data.synthetic("iid", 3 * column.f + 3, preset.range_d, rng(6, preset.range_d, draw))
         _, _, bulyan_values, _, values = _bulyan_curve(leeway, column, honest, preset)
         out.append({"d": preset.range_d, "draw": draw, "max": float(bulyan_values.max()),
                     "min": float(bulyan_values.min()), "honest_low": float(values.min()),

@@ -32,6 +32,7 @@ import numpy as np
 
 EXPONENT_D = {"2": 0.5, "inf": 0.0}  # gamma_m = O(d^(1/p))
 EXPONENT_F = {"brute": 0.0, "krum": 0.5, "geomed": 1.0}  # O(f^(1/q)), none for Brute
+GAUSSIAN_DISTANCE_FACTOR = math.sqrt(math.pi / 2)  # correction 1 for Gaussian gaps, p = 2: true / approximated
 
 
 def paper(rule, p, d, f, delta_bar):
@@ -46,7 +47,7 @@ def paper(rule, p, d, f, delta_bar):
 
 
 def model(rule, p, f, distances):
-    """The same arguments with the measured distances (`leeway_measure.distance_statistics`) and the
+    """The same arguments with the measured distances (`measure.distance_statistics`) and the
     corrections 2 to 4 of the module doc; NaN where the argument has no solution.
 
     With a = ||B - V_i||_p taken equal for every i (a^2 = gamma^2 + R^2 for p = 2, R the mean distance

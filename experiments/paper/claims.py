@@ -13,6 +13,8 @@ Thresholds (one place, documented):
 - USELESS_ACCURACY = 0.2: "failed to produce a useful model": final accuracy at most 20% (chance is 10%).
 - "Krum suffered a 33% decrease": the relative decrease (Average - Krum) / Average lies within a factor
   of two of 33%, i.e. in [16.5%, 66%].
+Claims find runs by ids (panel "cifar10", curve "krum"; `experiments.paper.settings`) and name them by
+their labels, so renaming a label changes the table's words, never a verdict.
 "Final" means the last evaluation of the run (step 1000, 500 or 250 under the paper preset; the last step
 of a shortened preset, which the table states). A run whose parameters became non-finite is named in its
 row as "diverged at step t" (its final accuracy is that of a NaN model: chance).
@@ -22,6 +24,8 @@ import dataclasses
 
 import numpy as np
 
+from training.run_folder import diverged_at
+
 SAME_POINTS = 5.0
 INEFFECTIVE_POINTS = 20.0
 USELESS_ACCURACY = 0.2
@@ -30,6 +34,7 @@ KRUM_DECREASE = (0.165, 0.66)
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
+    id: str  # stable (the Figure 3 ablation selects claims by id)
     figure: int
     section: str
     sentence: str  # the paper's words
@@ -46,77 +51,77 @@ def final_accuracy(metrics):
     return float(evaluated[-1])
 
 
-def diverged_at(metrics):
-    """The first step whose training loss is not finite (the parameters became NaN, or so large that the
-    loss overflows), or None. Such a run is marked "diverged at step t" in plots and claims."""
-    steps = np.asarray(metrics["step"])
-    loss = np.asarray(metrics.get("train_loss", np.zeros(steps.shape)), dtype=float)
-    bad = np.flatnonzero((steps > 0) & ~np.isfinite(loss))
-    return int(steps[bad[0]]) if bad.size else None
-
-
 class Results:
-    """The runs of one figure for one seed: `results[panel_title, label]` (Figure 6:
-    `[panel, label, batch]`). Records which runs a claim read (`used`), so rows can name diverged ones.
+    """The runs of one figure (`experiments.paper.settings.Figure`) for one seed, by run key: `metrics[panel
+    id, curve id]` (Figure 6: `[panel id, curve id, batch]`). Claims find runs by ids and name them by the
+    figure's labels (`label`). Records which runs a claim read (`used`), so rows can name diverged ones.
     `planned`: the keys planned for this seed (None: all); a claim that needs a run not planned for a
     seed (a panel run on fewer seeds) skips that seed instead of reporting the run missing."""
 
-    def __init__(self, metrics_by_key, planned=None):
+    def __init__(self, figure, metrics_by_key, planned=None):
+        self.figure = figure
         self.metrics = metrics_by_key
         self.planned = planned
         self.used = []
 
-    def final(self, panel, label, batch=None):
-        key = (panel, label) if batch is None else (panel, label, batch)
+    def final(self, panel, curve, batch=None):
+        key = (panel, curve) if batch is None else (panel, curve, batch)
         value = final_accuracy(self.metrics[key])
         if key not in self.used:
             self.used.append(key)
         return value
 
-    def batches(self, panel, label):
-        """The batch sizes of `label`'s runs in `panel` (the planned ones when known, so that a missing run
+    def label(self, panel, curve):
+        """The display label of curve `curve` of panel `panel`."""
+        return self.figure.panel(panel).curve(curve).label
+
+    def batches(self, panel, curve):
+        """The batch sizes of `curve`'s runs in `panel` (the planned ones when known, so that a missing run
         is reported, not skipped); KeyError when there is none."""
         keys = self.planned if self.planned is not None else self.metrics
-        sizes = sorted(key[2] for key in keys if len(key) == 3 and key[:2] == (panel, label))
+        sizes = sorted(key[2] for key in keys if len(key) == 3 and key[:2] == (panel, curve))
         if not sizes:
-            raise KeyError((panel, label))
+            raise KeyError((panel, curve))
         return sizes
 
 
 # Quantities: (name, value, unit); unit "%" for a fraction shown in percent, "pts" for percentage points.
+# Claims name runs by ids (panel id, curve id) and quantities by the figure's labels.
 
-def _accuracy(label, value):
-    return (label, value, "%")
+def _accuracy(name, value):
+    return (name, value, "%")
 
 
-def _gaps(results, panel, labels, reference, prefix=""):
+def _gaps(results, panel, curves, reference, prefix=""):
     """Each curve's final accuracy and the points by which it ends below the reference; quantity names
     start with `prefix` (which tells panels apart in a claim over several)."""
     ref = results.final(panel, reference)
-    quantities, gaps = [_accuracy(prefix + reference, ref)], {}
-    for label in labels:
-        accuracy = results.final(panel, label)
-        gaps[label] = 100 * (ref - accuracy)
+    ref_label = results.label(panel, reference)
+    quantities, gaps = [_accuracy(prefix + ref_label, ref)], {}
+    for curve in curves:
+        accuracy = results.final(panel, curve)
+        gaps[curve] = 100 * (ref - accuracy)
+        label = results.label(panel, curve)
         quantities += [_accuracy(prefix + label, accuracy),
-                       (f"{prefix}{label} below {reference}", gaps[label], "pts")]
+                       (f"{prefix}{label} below {ref_label}", gaps[curve], "pts")]
     return quantities, gaps
 
 
-def below_reference(panel, labels, points, reference="Average", prefix=""):
+def below_reference(panel, curves, points, reference="average", prefix=""):
     """Each curve's final accuracy is at least `points` below the reference's."""
 
     def evaluate(results):
-        quantities, gaps = _gaps(results, panel, labels, reference, prefix)
+        quantities, gaps = _gaps(results, panel, curves, reference, prefix)
         return quantities, all(gap >= points for gap in gaps.values())
 
     return evaluate
 
 
-def near_reference(panel, labels, points=SAME_POINTS, reference="Average", prefix=""):
+def near_reference(panel, curves, points=SAME_POINTS, reference="average", prefix=""):
     """Each curve's final accuracy is at most `points` below the reference's."""
 
     def evaluate(results):
-        quantities, gaps = _gaps(results, panel, labels, reference, prefix)
+        quantities, gaps = _gaps(results, panel, curves, reference, prefix)
         return quantities, all(gap <= points for gap in gaps.values())
 
     return evaluate
@@ -136,38 +141,40 @@ def _all(*evaluations):
     return evaluate
 
 
-def useless(panel, label):
+def useless(panel, curve):
     def evaluate(results):
-        accuracy = results.final(panel, label)
-        return [_accuracy(label, accuracy)], accuracy <= USELESS_ACCURACY
+        accuracy = results.final(panel, curve)
+        return [_accuracy(results.label(panel, curve), accuracy)], accuracy <= USELESS_ACCURACY
 
     return evaluate
 
 
-def relative_decrease(panel, label, bounds, reference="Average"):
+def relative_decrease(panel, curve, bounds, reference="average"):
     def evaluate(results):
-        ref, accuracy = results.final(panel, reference), results.final(panel, label)
+        ref, accuracy = results.final(panel, reference), results.final(panel, curve)
+        ref_label, label = results.label(panel, reference), results.label(panel, curve)
         decrease = (ref - accuracy) / ref
-        return ([_accuracy(reference, ref), _accuracy(label, accuracy),
-                 (f"{label}'s decrease from {reference}", decrease, "%")],
+        return ([_accuracy(ref_label, ref), _accuracy(label, accuracy),
+                 (f"{label}'s decrease from {ref_label}", decrease, "%")],
                 bounds[0] <= decrease <= bounds[1])
 
     return evaluate
 
 
-def learns_but_slower(panel, labels, reference="Average", floor=0.5):
+def learns_but_slower(panel, curves, reference="average", floor=0.5):
     """Each curve learns (final accuracy above `floor`) but ends below the reference."""
 
     def evaluate(results):
         ref = results.final(panel, reference)
-        finals = {label: results.final(panel, label) for label in labels}
-        quantities = [_accuracy(reference, ref)] + [_accuracy(k, v) for k, v in finals.items()]
+        finals = {curve: results.final(panel, curve) for curve in curves}
+        quantities = [_accuracy(results.label(panel, reference), ref)] + [
+            _accuracy(results.label(panel, curve), value) for curve, value in finals.items()]
         return quantities, all(floor < v < ref for v in finals.values())
 
     return evaluate
 
 
-def bulyan_cost(panel, batch, points=SAME_POINTS):
+def bulyan_cost(panel, batch, points=SAME_POINTS, curve="bulyan-krum", reference="average"):
     """Figure 6: from `batch` images per worker on, Bulyan is within `points` of Average at step 250,
     and its gap at the smallest batch is at least its gap at the largest; Average must have learned
     (above USELESS_ACCURACY at the largest batch), otherwise the check cannot hold. A batch size at
@@ -175,13 +182,13 @@ def bulyan_cost(panel, batch, points=SAME_POINTS):
     smallest at which Average did not diverge."""
 
     def evaluate(results):
-        sizes = results.batches(panel, "Bulyan")
-        gaps = {b: 100 * (results.final(panel, "Average", b) - results.final(panel, "Bulyan", b)) for b in sizes}
+        sizes = results.batches(panel, curve)
+        gaps = {b: 100 * (results.final(panel, reference, b) - results.final(panel, curve, b)) for b in sizes}
         from_batch = [b for b in sizes if b >= batch] or sizes[-1:]
-        learned = results.final(panel, "Average", sizes[-1])
-        trained = [b for b in sizes if diverged_at(results.metrics[panel, "Average", b]) is None]
+        learned = results.final(panel, reference, sizes[-1])
+        trained = [b for b in sizes if diverged_at(results.metrics[panel, reference, b]) is None]
         quantities = [(f"b={b}", gap, "pts") for b, gap in gaps.items()]
-        quantities.append(_accuracy(f"Average at b={sizes[-1]}", learned))
+        quantities.append(_accuracy(f"{results.label(panel, reference)} at b={sizes[-1]}", learned))
         holds = (all(gaps[b] <= points for b in from_batch) and bool(trained)
                  and gaps[trained[0]] >= gaps[sizes[-1]])
         # a run too short to learn anything (Average at chance) cannot show a cost: not a "holds"
@@ -191,63 +198,76 @@ def bulyan_cost(panel, batch, points=SAME_POINTS):
 
 
 CLAIMS = (
-    Claim(2, "5.2.1", "except for Brute, this short attack phase at the beginning of the learning process is "
-                      "sufficient to put the parameter vector in a sub-space of ineffective models that SGD did "
-                      "not succeed in leaving for at least 950 epochs.",
+    Claim("figure2-krum-geomed-ineffective", 2, "5.2.1",
+          "except for Brute, this short attack phase at the beginning of the learning process is "
+          "sufficient to put the parameter vector in a sub-space of ineffective models that SGD did "
+          "not succeed in leaving for at least 950 epochs.",
           f"Krum and GeoMed end >= {INEFFECTIVE_POINTS:g} points below Average",
-          below_reference("MNIST", ["Krum", "GeoMed"], INEFFECTIVE_POINTS)),
-    Claim(2, "5.2.1", "... except for Brute.",
+          below_reference("mnist", ["krum", "geomed"], INEFFECTIVE_POINTS)),
+    Claim("figure2-brute-preserved", 2, "5.2.1", "... except for Brute.",
           f"Brute ends <= {SAME_POINTS:g} points below Average",
-          near_reference("MNIST", ["Brute"])),
-    Claim(3, "5.2.1", "Only Brute preserved the accuracy.",
+          near_reference("mnist", ["brute"])),
+    Claim("figure3-brute-preserved", 3, "5.2.1", "Only Brute preserved the accuracy.",
           f"Brute ends <= {SAME_POINTS:g} points below Average",
-          near_reference("CIFAR-10", ["Brute"])),
-    Claim(3, "5.2.1", "Krum suffered a 33% decrease at epoch 1000.",
+          near_reference("cifar10", ["brute"])),
+    Claim("figure3-krum-decrease", 3, "5.2.1", "Krum suffered a 33% decrease at epoch 1000.",
           "Krum's relative decrease from Average is within a factor 2 of 33% (16.5% to 66%)",
-          relative_decrease("CIFAR-10", "Krum", KRUM_DECREASE)),
-    Claim(3, "5.2.1", "GeoMed failed to produce a useful model.",
+          relative_decrease("cifar10", "krum", KRUM_DECREASE)),
+    Claim("figure3-geomed-useless", 3, "5.2.1", "GeoMed failed to produce a useful model.",
           f"GeoMed ends at <= {100 * USELESS_ACCURACY:.0f}% accuracy",
-          useless("CIFAR-10", "GeoMed")),
-    Claim(4, "5.2.2", "With eta0 = 1, Krum and GeoMed fail to prevent the attack from pushing the model into an "
-                      "ineffective state.",
+          useless("cifar10", "geomed")),
+    Claim("figure4-krum-geomed-ineffective", 4, "5.2.2",
+          "With eta0 = 1, Krum and GeoMed fail to prevent the attack from pushing the model into an "
+          "ineffective state.",
           f"eta0 = 1: Krum and GeoMed end >= {INEFFECTIVE_POINTS:g} points below Average",
-          below_reference("MNIST, η0 = 1", ["Krum", "GeoMed"], INEFFECTIVE_POINTS)),
-    Claim(4, "5.2.2", "With eta0 = 0.2, Krum and GeoMed support the attack, at the cost of a uselessly slower "
-                      "learning process.",
+          below_reference("eta0=1", ["krum", "geomed"], INEFFECTIVE_POINTS)),
+    Claim("figure4-krum-geomed-slower", 4, "5.2.2",
+          "With eta0 = 0.2, Krum and GeoMed support the attack, at the cost of a uselessly slower "
+          "learning process.",
           "eta0 = 0.2: Krum and GeoMed end above 50% accuracy but below Average",
-          learns_but_slower("MNIST, η0 = 0.2", ["Krum", "GeoMed"])),
-    Claim(4, "5.2.2", "Bulyan is not affected by the attack, and achieves the same accuracy as if it averages "
-                      "only the non-Byzantine gradients.",
+          learns_but_slower("eta0=0.2", ["krum", "geomed"])),
+    Claim("figure4-bulyan-unaffected", 4, "5.2.2",
+          "Bulyan is not affected by the attack, and achieves the same accuracy as if it averages "
+          "only the non-Byzantine gradients.",
           f"Bulyan ends <= {SAME_POINTS:g} points below Average, for both eta0",
-          _all(near_reference("MNIST, η0 = 1", ["Bulyan (A = Krum)"], prefix="η0 = 1: "),
-               near_reference("MNIST, η0 = 0.2", ["Bulyan (A = Krum)"], prefix="η0 = 0.2: "))),
-    Claim(5, "5.2.2", "As with MNIST, only Bulyan is not affected by our attack.",
+          _all(near_reference("eta0=1", ["bulyan-krum"], prefix="η0 = 1: "),
+               near_reference("eta0=0.2", ["bulyan-krum"], prefix="η0 = 0.2: "))),
+    Claim("figure5-only-bulyan-unaffected", 5, "5.2.2", "As with MNIST, only Bulyan is not affected by our attack.",
           f"Bulyan ends <= {SAME_POINTS:g} points below Average; Krum and GeoMed end > {SAME_POINTS:g} below",
-          _all(near_reference("CIFAR-10", ["Bulyan (A = Krum)"]),
-               below_reference("CIFAR-10", ["Krum", "GeoMed"], SAME_POINTS + 1e-9))),
-    Claim(6, "5.2.3", "Without Byzantine workers, the loss in convergence speed induced by Bulyan is minimized "
-                      "with a reasonable batch size: 24 images/batch for MNIST",
+          _all(near_reference("cifar10", ["bulyan-krum"]),
+               below_reference("cifar10", ["krum", "geomed"], SAME_POINTS + 1e-9))),
+    Claim("figure6-mnist-cost", 6, "5.2.3",
+          "Without Byzantine workers, the loss in convergence speed induced by Bulyan is minimized "
+          "with a reasonable batch size: 24 images/batch for MNIST",
           f"MNIST: from batch 24 on, Bulyan is <= {SAME_POINTS:g} points below Average at the last step; "
           "its gap shrinks from the smallest batch (at which Average did not diverge) to the largest",
-          bulyan_cost("MNIST", 24)),
-    Claim(6, "5.2.3", "... and 36 for CIFAR-10.",
+          bulyan_cost("mnist", 24)),
+    Claim("figure6-cifar10-cost", 6, "5.2.3", "... and 36 for CIFAR-10.",
           f"CIFAR-10: from batch 36 on (or the largest batch of the preset), Bulyan is <= {SAME_POINTS:g} points "
           "below Average; its gap shrinks from the smallest batch (at which Average did not diverge) "
           "to the largest",
-          bulyan_cost("CIFAR-10", 36)),
-    Claim(7, "C.1", "None of the presented gradient aggregation rules prevented the stochastic gradient descent "
-                    "from being pushed and remaining in a sub-space of ineffective models, and for at least "
-                    "1000 epochs.",
+          bulyan_cost("cifar10", 36)),
+    Claim("figure7-all-ineffective", 7, "C.1",
+          "None of the presented gradient aggregation rules prevented the stochastic gradient descent "
+          "from being pushed and remaining in a sub-space of ineffective models, and for at least "
+          "1000 epochs.",
           f"Krum, GeoMed and Brute (norm inf) end >= {INEFFECTIVE_POINTS:g} points below Average",
-          below_reference("MNIST", ["Krum (norm ∞)", "GeoMed (norm ∞)", "Brute (norm ∞)"], INEFFECTIVE_POINTS,
-                          reference="Average (no attack)")),
-    Claim(8, "C.1", "Again, none of the presented gradient aggregation rules prevented the stochastic gradient "
-                    "descent from being pushed and remaining in a sub-space of ineffective models, for at "
-                    "least 1000 epochs.",
+          below_reference("mnist", ["krum", "geomed", "brute"], INEFFECTIVE_POINTS)),
+    Claim("figure8-all-ineffective", 8, "C.1",
+          "Again, none of the presented gradient aggregation rules prevented the stochastic gradient "
+          "descent from being pushed and remaining in a sub-space of ineffective models, for at "
+          "least 1000 epochs.",
           f"Krum, GeoMed and Brute (norm inf) end >= {INEFFECTIVE_POINTS:g} points below Average",
-          below_reference("CIFAR-10", ["Krum (norm ∞)", "GeoMed (norm ∞)", "Brute (norm ∞)"], INEFFECTIVE_POINTS,
-                          reference="Average (no attack)")),
+          below_reference("cifar10", ["krum", "geomed", "brute"], INEFFECTIVE_POINTS)),
 )
+
+
+def get(claim_id):
+    """The claim `claim_id`; ValueError naming the claims."""
+    for claim in CLAIMS:
+        if claim.id == claim_id:
+            return claim
+    raise ValueError(f"no claim {claim_id!r}; claims: {', '.join(c.id for c in CLAIMS)}")
 
 
 def for_figure(number):
@@ -308,14 +328,14 @@ def evaluate_claim(claim, results_by_seed):
         for key in results.used:
             step = diverged_at(results.metrics[key])
             if step is not None:
-                diverged.append((" / ".join(map(str, key[1:])), seed, step))
+                diverged.append((results.figure.label(key), seed, step))
     parts = [f"{name} {_format_over_seeds(values, unit)}" for (name, unit), values in quantities.items()]
     several = len(results_by_seed) > 1
     for label, seed, step in diverged:
         parts.append(f"**{label} diverged at step {step}**" + (f" (seed {seed})" if several else ""))
     if missing:
-        parts.append("missing: " + ", ".join(
-            f"{' / '.join(map(str, key[1:]))}" + (f" (seed {seed})" if several else "") for seed, key in missing))
+        parts.append("missing: " + ", ".join(results_by_seed[seed].figure.label(key)
+                                             + (f" (seed {seed})" if several else "") for seed, key in missing))
     return Row(claim, "; ".join(parts), holding, len(measured_seeds), [seed for seed, _ in missing])
 
 

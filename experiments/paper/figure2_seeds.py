@@ -20,38 +20,17 @@ Two optional experiments, also under `<work_dir>` (each a re-training, about one
 
 import dataclasses
 import os
-import sys
 
 import numpy as np
 from absl import flags
 
-from experiments import claims, figure, figures, mlp_state, rank_stats, run_state
-
-# Our own FlagValues: experiments.figure defines --results_dir, --data_dir, ... on absl's global FLAGS.
-FLAGS = flags.FlagValues()
-flags.DEFINE_string("seeds", "1-10", "Seeds: a range 1-10, a list 1,2,3, or both (1-5,8).", flag_values=FLAGS)
-flags.DEFINE_string("results_dir", "results", "The figure's runs are <results_dir>/paper/<run> (read only).",
-                    flag_values=FLAGS)
-flags.DEFINE_string("work_dir", "/tmp/figure2_seeds", "The 50-step prefixes are trained into <work_dir>/paper/.",
-                    flag_values=FLAGS)
-flags.DEFINE_string("data_dir", None, "Folder with mnist/ in its standard format (offline); None: TFDS.",
-                    flag_values=FLAGS)
-flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "Writes figure2_seeds.md and .png here.",
-                    flag_values=FLAGS)
-flags.DEFINE_list("rules", ["krum", "geomed", "brute"], "Attacked rules of Figure 2 to study.", flag_values=FLAGS)
-flags.DEFINE_integer("sample_images", 2000, "Dead units are counted on the first this many test images.",
-                     flag_values=FLAGS)
-flags.DEFINE_string("plot_feature", "live@last", "The feature plotted against the final accuracy (with its "
-                    "step-50 twin); one of FEATURES.", flag_values=FLAGS)
-flags.DEFINE_list("trace", [], "Runs to re-train with their state every --trace_every steps, as seed:rule "
-                  "(e.g. 1:krum,2:krum).", flag_values=FLAGS)
-flags.DEFINE_integer("trace_every", 100, "Steps between the traced states.", flag_values=FLAGS)
-flags.DEFINE_list("reseed", [], "Runs to restart from their state at the attack's end with the mini-batches of "
-                  "other seeds (--reseed_seeds), as seed:rule.", flag_values=FLAGS)
-flags.DEFINE_string("reseed_seeds", "101-104", "The data seeds of the restarts.", flag_values=FLAGS)
+from experiments.paper import claims, figure_runs, mlp_state, rank_stats, settings
+from training import command_line, run_folder
 
 FIGURE = 2
 PRESET = "paper"
+RULES = tuple(curve.id for curve in settings.get(FIGURE).panels[0].curves if curve.attacked)  # krum, geomed, brute
+
 RECOVERED_ACCURACY = 0.5  # final accuracy splitting the ~20% plateau from the runs that learned again
 LIVE_FRACTION = 0.01  # a hidden unit is live when active on at least 1% of the sample images
 CLASS_FRACTION = 0.01  # a class counts as predicted when it is the prediction for at least 1% of the images
@@ -59,21 +38,25 @@ READING = "figure2_seeds_reading.md"  # the hand-written interpretation, linked 
 
 
 def parse_seeds(text, flag="--seeds"):
-    """'1-3,7' -> [1, 2, 3, 7] (sorted, unique); ValueError naming the bad part (`figure.parse_seeds`)."""
-    return figure.parse_seeds(text, default=None, flag=flag)
+    """'1-3,7' -> [1, 2, 3, 7] (sorted, unique); ValueError naming the bad part (`figure_runs.parse_seeds`)."""
+    return figure_runs.parse_seeds(text, default=None, flag=flag)
+
+
+def _planned(seed, results_dir, data_dir):
+    planned, _ = figure_runs.plan(settings.get(FIGURE), PRESET, results_dir, data_dir, [seed])
+    return planned
 
 
 def reference_run(seed, results_dir, data_dir):
     """RunConfig of Figure 2's unattacked Average curve (the reference) for `seed`, paper preset."""
-    planned, _ = figure.plan(figures.get(FIGURE), PRESET, results_dir, data_dir, seed)
-    return next(run.config for run in planned if run.config.attack == "none")
+    return next(run.config for run in _planned(seed, results_dir, data_dir) if run.key[1] == "average")
 
 
 def attacked_runs(seed, results_dir, data_dir, rules):
-    """[(curve label, RunConfig)] of Figure 2's attacked curves whose rule is in `rules`, paper preset."""
-    planned, _ = figure.plan(figures.get(FIGURE), PRESET, results_dir, data_dir, seed)
-    return [(run.key[1], run.config) for run in planned
-            if run.config.attack != "none" and run.config.gar in rules]
+    """[(Curve, RunConfig)] of Figure 2's attacked curves whose id is in `rules`, paper preset."""
+    panel = settings.get(FIGURE).panels[0]
+    return [(panel.curve(run.key[1]), run.config) for run in _planned(seed, results_dir, data_dir)
+            if run.key[1] in rules and panel.curve(run.key[1]).attacked]
 
 
 def prefix_config(config, steps, work_dir):
@@ -128,28 +111,29 @@ def normalised(dataset, images):
     return (np.asarray(images, np.float64) / 255.0 - np.asarray(dataset.mean)) / np.asarray(dataset.std)
 
 
-def measure(label, config, work_dir, dataset, sample_images):
+def measure(curve, config, work_dir, dataset, sample_images):
     """One run's row: the attack, the state at the attack's end (from the prefix) and at the last step.
-    None (with a printed note) when the long run is not finished."""
+    `curve`: its Figure 2 curve (row "curve": the id, "rule": the label). None (with a printed note) when
+    the long run is not finished."""
     import training
 
-    run_dir = os.path.join(config.results_dir, config.resolved_run_name())
-    if not run_state.is_finished(run_dir):
-        print(f"[figure2_seeds] seed {config.seed} {label}: {run_dir} is not finished, skipped", flush=True)
+    run_dir = run_folder.path(config)
+    if not run_folder.state(run_dir).finished:
+        print(f"[figure2_seeds] seed {config.seed} {curve.label}: {run_dir} is not finished, skipped", flush=True)
         return None
     stop = config.attack_stop
-    long_metrics = training.read_metrics(run_dir)
+    long_metrics = run_folder.read_metrics(run_dir)
     prefix_dir = training.run(prefix_config(config, stop, work_dir), progress=False)
-    mismatches = prefix_mismatches(training.read_metrics(prefix_dir), long_metrics)
+    mismatches = prefix_mismatches(run_folder.read_metrics(prefix_dir), long_metrics)
     if mismatches:
-        print(f"[figure2_seeds] seed {config.seed} {label}: the {stop}-step prefix differs from the run in "
+        print(f"[figure2_seeds] seed {config.seed} {curve.label}: the {stop}-step prefix differs from the run in "
               f"{', '.join(mismatches)}; its step-{stop} state is not the run's", flush=True)
     images = normalised(dataset, dataset.test_images)
     sample = images[:sample_images]
-    at_stop, _ = run_state.read_params(prefix_dir, stop)
-    last, last_step = run_state.read_params(run_dir)
-    row = {"seed": config.seed, "rule": label, "run": os.path.basename(run_dir), "stop": stop,
-           "last_step": last_step, "prefix_matches": not mismatches,
+    at_stop, _ = run_folder.read_params(prefix_dir, stop)
+    last, last_step = run_folder.read_params(run_dir)
+    row = {"seed": config.seed, "curve": curve.id, "rule": curve.label, "run": os.path.basename(run_dir),
+           "stop": stop, "last_step": last_step, "prefix_matches": not mismatches,
            "final_accuracy": claims.final_accuracy(long_metrics)}
     row.update(attack_summary(long_metrics, stop))
     for when, params in ((stop, at_stop), (last_step, last)):
@@ -160,7 +144,6 @@ def measure(label, config, work_dir, dataset, sample_images):
     return row
 
 
-
 def trace(config, work_dir, every, dataset, sample_images):
     """The state every `every` steps (and at the attack's end) of one run, re-trained under
     `<work_dir>/trace/`: one run extended step count by step count (a resumed run equals an uninterrupted
@@ -169,23 +152,23 @@ def trace(config, work_dir, every, dataset, sample_images):
     import training
 
     images = normalised(dataset, dataset.test_images)
-    name = "trace-" + config.resolved_run_name()
+    traced = dataclasses.replace(config, results_dir=os.path.join(work_dir, "trace"),
+                                 run_name="trace-" + config.resolved_run_name())
     stops = sorted({config.attack_stop, *range(every, config.steps + 1, every), config.steps})
-    states = os.path.join(work_dir, "trace", name + "-states")  # x at each stop, so that a rerun skips training
+    run_dir = run_folder.path(traced)
+    states = run_dir + "-states"  # x at each stop, so that a rerun skips training
     os.makedirs(states, exist_ok=True)
-    rows, run_dir = [], os.path.join(work_dir, "trace", name)
+    rows = []
     for steps in stops:
         saved = os.path.join(states, f"{steps}.npy")
         if not os.path.exists(saved):
-            cut = dataclasses.replace(config, steps=steps, results_dir=os.path.join(work_dir, "trace"),
-                                      run_name=name)
-            params, _ = run_state.read_params(training.run(cut, progress=False), steps)
+            params, _ = run_folder.read_params(training.run(dataclasses.replace(traced, steps=steps),
+                                                            progress=False), steps)
             np.save(saved, params)
         params = np.load(saved)
         rows.append({"step": steps, **state_features(params, images, dataset.test_labels, images[:sample_images])})
-    long_metrics = training.read_metrics(os.path.join(config.results_dir, config.resolved_run_name()))
-    return rows, prefix_mismatches(training.read_metrics(run_dir), long_metrics)
-
+    long_metrics = run_folder.read_metrics(run_folder.path(config))
+    return rows, prefix_mismatches(run_folder.read_metrics(run_dir), long_metrics)
 
 
 def continuation(config, work_dir, data_seed):
@@ -200,16 +183,16 @@ def continuation(config, work_dir, data_seed):
 
     stop = config.attack_stop
     prefix_dir = training.run(prefix_config(config, stop, work_dir), progress=False)
-    name = f"reseed{data_seed}-" + config.resolved_run_name()
-    run_dir = os.path.join(work_dir, "reseed", name)
+    restarted = dataclasses.replace(config, seed=data_seed, results_dir=os.path.join(work_dir, "reseed"),
+                                    run_name=f"reseed{data_seed}-" + config.resolved_run_name())
+    run_dir = run_folder.path(restarted)
     if not os.path.isdir(run_dir):
         shutil.rmtree(run_dir + ".partial", ignore_errors=True)
         os.makedirs(run_dir + ".partial")
         shutil.copytree(os.path.join(prefix_dir, "checkpoints"), os.path.join(run_dir + ".partial", "checkpoints"))
         os.replace(run_dir + ".partial", run_dir)
-    restarted = dataclasses.replace(config, seed=data_seed, results_dir=os.path.join(work_dir, "reseed"),
-                                    run_name=name)
     return training.run(restarted, progress=False)
+
 
 # (row key, column header, format): the table's columns, in order.
 COLUMNS = (
@@ -248,13 +231,13 @@ def table(rows):
 
 def correlations(rows, groups):
     """{feature: {group name: Spearman rho with the final accuracy}} and the best split of the first
-    group: {feature: (threshold, direction, errors)}; `groups` maps a name to a list of rule labels."""
+    group: {feature: (threshold, direction, errors)}; `groups` maps a name to a list of curve ids."""
     rhos, splits = {}, {}
-    pooled = [row for row in rows if row["rule"] in groups[next(iter(groups))]]
+    pooled = [row for row in rows if row["curve"] in groups[next(iter(groups))]]
     for feature in FEATURES:
-        rhos[feature] = {name: rank_stats.spearman([r[feature] for r in rows if r["rule"] in labels],
-                                                   [r["final_accuracy"] for r in rows if r["rule"] in labels])
-                         for name, labels in groups.items()}
+        rhos[feature] = {name: rank_stats.spearman([r[feature] for r in rows if r["curve"] in ids],
+                                                   [r["final_accuracy"] for r in rows if r["curve"] in ids])
+                         for name, ids in groups.items()}
         if pooled:
             splits[feature] = rank_stats.best_split([r[feature] for r in pooled], [r["recovered"] for r in pooled])
     return rhos, splits
@@ -269,7 +252,7 @@ def summary(rows, groups):
     split of the first group (recovered or not), sorted by that split's errors then |rho|."""
     rhos, splits = correlations(rows, groups)
     first = next(iter(groups))
-    pooled = [row for row in rows if row["rule"] in groups[first]]
+    pooled = [row for row in rows if row["curve"] in groups[first]]
     lines = [f"| feature | " + " | ".join(f"ρ {name}" for name in groups)
              + f" | best split ({first}, {len(pooled)} runs) | runs misplaced |",
              "|---|" + "---:|" * len(groups) + "---|---:|"]
@@ -287,7 +270,7 @@ def findings(rows, groups):
     and at the last step (fewest misplaced runs, then the largest |rho|)."""
     rhos, splits = correlations(rows, groups)
     first = next(iter(groups))
-    pooled = sum(row["rule"] in groups[first] for row in rows)
+    pooled = sum(row["curve"] in groups[first] for row in rows)
     lines = []
     for when, suffix in (("at the end of the attack", "@stop"), ("at the last step", "@last")):
         keys = [key for key in FEATURES if key.endswith(suffix) and key in splits]
@@ -303,16 +286,16 @@ def findings(rows, groups):
 
 def decision_steps(rows, curves, group, steps):
     """Markdown: how well the test accuracy at each of `steps` (from the runs' metrics) tells the runs of
-    `group` (rule labels) that recover from the others: Spearman's rho with the final accuracy and the
-    best split's misplaced runs."""
-    mine = [row for row in rows if row["rule"] in group]
+    `group` (curve ids) that recover from the others: Spearman's rho with the final accuracy and the
+    best split's misplaced runs. `curves`: {(seed, curve id): (steps, accuracy)}."""
+    mine = [row for row in rows if row["curve"] in group]
     lines = ["| step | " + " | ".join(str(step) for step in steps) + " |",
              "|---|" + "---:|" * len(steps)]
     rho_cells, error_cells = [], []
     for step in steps:
         accuracy = []
         for row in mine:
-            at, values = curves[row["seed"], row["rule"]]
+            at, values = curves[row["seed"], row["curve"]]
             accuracy.append(float(values[np.searchsorted(at, step)]) if step in at else np.nan)
         rho_cells.append(_rho(rank_stats.spearman(accuracy, [r["final_accuracy"] for r in mine])))
         error_cells.append(str(rank_stats.best_split(accuracy, [r["recovered"] for r in mine])[2]))
@@ -342,7 +325,7 @@ def reseed_table(restarts):
     """Markdown: for each restarted run, the final accuracy and live units of every restart."""
     lines = ["| run | final acc of the run | data seed: final acc (live @end) of the restarts | recovered |",
              "|---|---:|---|---:|"]
-    for title, original, results in restarts:
+    for title, _, original, results in restarts:
         cells = ", ".join(f"{seed}: {accuracy:.1%} ({live})" for seed, accuracy, live in results)
         count = sum(accuracy >= RECOVERED_ACCURACY for _, accuracy, _ in results)
         lines.append(f"| {title} | {original:.1%} | {cells} | {count}/{len(results)} |")
@@ -351,14 +334,15 @@ def reseed_table(restarts):
 
 def report(rows, groups, seeds_asked, sample_images, decisions="", traces=(), restarts=(), references=(),
            reading=None):
-    """The whole markdown file; `traces` is a list of (title, trace rows, mismatching columns), `restarts`
-    of (title, the run's final accuracy, [(data seed, final accuracy, live units at the end)]),
+    """The whole markdown file; `groups` {name: [curve ids]} (`correlations`), `traces` a list of (title,
+    trace rows, mismatching columns), `restarts` of (title, curve id, the run's final accuracy, [(data seed,
+    final accuracy, live units at the end)]),
     `references` of (seed, final accuracy, live units at the end) of the unattacked Average runs; `reading`
     the name of a hand-written interpretation beside the file, linked when given."""
     finished = sorted({row["seed"] for row in rows})
-    labels = list(dict.fromkeys(row["rule"] for row in rows))
-    counts = ", ".join(f"{rule} {sum(r['recovered'] for r in rows if r['rule'] == rule)}/"
-                       f"{sum(r['rule'] == rule for r in rows)}" for rule in labels)
+    labels = dict((row["curve"], row["rule"]) for row in rows)  # curve id -> label, in order
+    counts = ", ".join(f"{label} {sum(r['recovered'] for r in rows if r['curve'] == curve)}/"
+                       f"{sum(r['curve'] == curve for r in rows)}" for curve, label in labels.items())
     text, _, _ = summary(rows, groups)
     matched = sum(row["prefix_matches"] for row in rows)
     stop = rows[0]["stop"]
@@ -423,23 +407,25 @@ def parse_traces(items, flag="--trace"):
 
 
 def _picked(configs, rows, picks, what):
-    """[(label, config, final accuracy)] of the measured runs named by `picks` [(seed, rule)]; the others
+    """[(Curve, config, final accuracy)] of the measured runs named by `picks` [(seed, curve id)]; the others
     are skipped with a printed note."""
     out = []
     for seed, rule in picks:
         if (seed, rule) not in configs:
             print(f"[figure2_seeds] {what} {seed}:{rule}: no finished run measured, skipped", flush=True)
             continue
-        label, config = configs[seed, rule]
-        out.append((label, config, next(r["final_accuracy"] for r in rows if r["seed"] == seed
-                                        and r["rule"] == label)))
+        curve, config = configs[seed, rule]
+        out.append((curve, config, next(r["final_accuracy"] for r in rows if r["seed"] == seed
+                                        and r["curve"] == curve.id)))
     return out
+
+
+POOLED = ("krum", "geomed")  # the curves whose outcomes the study pools (Brute mostly recovers)
 
 
 def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_images, plot_feature,
               traced=(), trace_every=100, reseeded=(), data_seeds=()):
     """Measures every finished run, writes <out_dir>/figure2_seeds.md and .png; returns (rows, paths)."""
-    import training
     from plots.seeds_plot import evaluated_curve, plot_seeds
     from training import datasets
 
@@ -447,44 +433,44 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
     rows, curves, configs, references = [], {}, {}, []
     images = normalised(dataset, dataset.test_images)
     for seed in seeds:
-        reference = reference_run(seed, results_dir, data_dir)
-        reference_dir = os.path.join(reference.results_dir, reference.resolved_run_name())
-        if run_state.is_finished(reference_dir):
-            params, _ = run_state.read_params(reference_dir)
-            references.append((seed, claims.final_accuracy(training.read_metrics(reference_dir)),
+        reference_dir = run_folder.path(reference_run(seed, results_dir, data_dir))
+        if run_folder.state(reference_dir).finished:
+            params, _ = run_folder.read_params(reference_dir)
+            references.append((seed, claims.final_accuracy(run_folder.read_metrics(reference_dir)),
                                mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
-        for label, config in attacked_runs(seed, results_dir, data_dir, rules):
-            row = measure(label, config, work_dir, dataset, sample_images)
+        for curve, config in attacked_runs(seed, results_dir, data_dir, rules):
+            row = measure(curve, config, work_dir, dataset, sample_images)
             if row is None:
                 continue
             rows.append(row)
-            configs[seed, config.gar] = label, config
-            curves[seed, label] = evaluated_curve(training.read_metrics(
-                os.path.join(config.results_dir, config.resolved_run_name())))
-            print(f"[figure2_seeds] seed {seed} {label}: final accuracy {row['final_accuracy']:.1%}", flush=True)
+            configs[seed, curve.id] = curve, config
+            curves[seed, curve.id] = evaluated_curve(run_folder.read_metrics(run_folder.path(config)))
+            print(f"[figure2_seeds] seed {seed} {curve.label}: final accuracy {row['final_accuracy']:.1%}",
+                  flush=True)
     if not rows:
         raise ValueError(f"no finished Figure 2 run for seeds {seeds} under {os.path.join(results_dir, PRESET)}")
-    attacked = [label for label in ("Krum", "GeoMed") if any(r["rule"] == label for r in rows)] or \
-        list(dict.fromkeys(r["rule"] for r in rows))
-    groups = {"+".join(attacked): attacked, **{label: [label] for label in attacked}}
-    if len({r["rule"] for r in rows}) > len(attacked):
-        groups["all"] = sorted({r["rule"] for r in rows})
+    labels = dict((row["curve"], row["rule"]) for row in rows)  # curve id -> label
+    attacked = [curve for curve in POOLED if curve in labels] or list(labels)
+    groups = {"+".join(labels[curve] for curve in attacked): attacked,
+              **{labels[curve]: [curve] for curve in attacked}}
+    if len(labels) > len(attacked):
+        groups["all"] = sorted(labels)
     traces = []
-    for label, config, final in _picked(configs, rows, traced, "trace"):
-        print(f"[figure2_seeds] tracing seed {config.seed} {label} every {trace_every} steps", flush=True)
+    for curve, config, final in _picked(configs, rows, traced, "trace"):
+        print(f"[figure2_seeds] tracing seed {config.seed} {curve.label} every {trace_every} steps", flush=True)
         trace_rows, mismatches = trace(config, work_dir, trace_every, dataset, sample_images)
-        traces.append((f"seed {config.seed}, {label} (final accuracy {final:.1%})", trace_rows, mismatches))
+        traces.append((f"seed {config.seed}, {curve.label} (final accuracy {final:.1%})", trace_rows, mismatches))
     restarts = []
-    for label, config, final in _picked(configs, rows, reseeded, "reseed"):
+    for curve, config, final in _picked(configs, rows, reseeded, "reseed"):
         results = []
         for data_seed in data_seeds:
-            print(f"[figure2_seeds] seed {config.seed} {label}: restart at step {config.attack_stop} with the "
-                  f"mini-batches of seed {data_seed}", flush=True)
+            print(f"[figure2_seeds] seed {config.seed} {curve.label}: restart at step {config.attack_stop} with "
+                  f"the mini-batches of seed {data_seed}", flush=True)
             run_dir = continuation(config, work_dir, data_seed)
-            params, _ = run_state.read_params(run_dir)
-            results.append((data_seed, claims.final_accuracy(training.read_metrics(run_dir)),
+            params, _ = run_folder.read_params(run_dir)
+            results.append((data_seed, claims.final_accuracy(run_folder.read_metrics(run_dir)),
                             mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
-        restarts.append((f"seed {config.seed}, {label}", final, results))
+        restarts.append((f"seed {config.seed}, {curve.label}", curve.id, final, results))
     last = rows[0]["last_step"]
     steps = sorted({rows[0]["stop"], *range(100, last + 1, 100)})
     os.makedirs(out_dir, exist_ok=True)
@@ -494,9 +480,10 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
         file.write(report(rows, groups, ",".join(map(str, seeds)), sample_images,
                           decision_steps(rows, curves, attacked, steps), traces, restarts, references, reading))
     _, splits = correlations(rows, groups)
-    pooled = sum(row["rule"] in attacked for row in rows)
+    pooled = sum(row["curve"] in attacked for row in rows)
+    pooled_name = next(iter(groups))
     panels = [(key, HEADERS[key], splits[key][0],
-               f"best split ({'+'.join(attacked)}): {splits[key][2]}/{pooled} misplaced")
+               f"best split ({pooled_name}): {splits[key][2]}/{pooled} misplaced")
               for key in dict.fromkeys([plot_feature.replace("@last", "@stop"), plot_feature])]
     plot_seeds(rows, panels, curves, base + ".png", recovered_accuracy=RECOVERED_ACCURACY,
                attack_stop=rows[0]["stop"], restarts=restarts,
@@ -505,17 +492,37 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
     return rows, [base + ".md", base + ".png"]
 
 
+FLAGS = flags.FlagValues()
+flags.DEFINE_string("seeds", "1-10", "Seeds: a range 1-10, a list 1,2,3, or both (1-5,8).", flag_values=FLAGS)
+flags.DEFINE_string("results_dir", "results", "The figure's runs are <results_dir>/paper/<run> (read only).",
+                    flag_values=FLAGS)
+flags.DEFINE_string("work_dir", "/tmp/figure2_seeds", "The 50-step prefixes are trained into <work_dir>/paper/.",
+                    flag_values=FLAGS)
+command_line.define_run_flags(FLAGS, names=["data_dir"])
+flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "Writes figure2_seeds.md and .png here.",
+                    flag_values=FLAGS)
+flags.DEFINE_list("rules", list(RULES), f"Attacked curves of Figure 2 to study (of {', '.join(RULES)}).",
+                  flag_values=FLAGS)
+flags.DEFINE_integer("sample_images", 2000, "Dead units are counted on the first this many test images.",
+                     flag_values=FLAGS)
+flags.DEFINE_enum("plot_feature", "live@last", list(FEATURES), "The feature plotted against the final accuracy "
+                  "(with its step-50 twin).", flag_values=FLAGS)
+flags.DEFINE_list("trace", [], "Runs to re-train with their state every --trace_every steps, as seed:rule "
+                  "(e.g. 1:krum,2:krum).", flag_values=FLAGS)
+flags.DEFINE_integer("trace_every", 100, "Steps between the traced states.", flag_values=FLAGS)
+flags.DEFINE_list("reseed", [], "Runs to restart from their state at the attack's end with the mini-batches of "
+                  "other seeds (--reseed_seeds), as seed:rule.", flag_values=FLAGS)
+flags.DEFINE_string("reseed_seeds", "101-104", "The data seeds of the restarts.", flag_values=FLAGS)
+
+
 def main(argv):
+    del argv  # no positional arguments (`command_line.run`)
     try:
-        FLAGS(argv)
         seeds = parse_seeds(FLAGS.seeds)
-        known = {"krum", "geomed", "brute"}
-        unknown = [rule for rule in FLAGS.rules if rule not in known]
+        unknown = [rule for rule in FLAGS.rules if rule not in RULES]
         if unknown or not FLAGS.rules:
-            raise ValueError(f"--rules takes Figure 2's attacked rules {', '.join(sorted(known))}, got "
+            raise ValueError(f"--rules takes Figure 2's attacked rules {', '.join(sorted(RULES))}, got "
                              f"{','.join(FLAGS.rules)}")
-        if FLAGS.plot_feature not in FEATURES:
-            raise ValueError(f"--plot_feature must be one of {', '.join(FEATURES)}, got {FLAGS.plot_feature!r}")
         if FLAGS.sample_images < 1:
             raise ValueError(f"--sample_images must be >= 1, got {FLAGS.sample_images}")
         if FLAGS.trace_every < 1:
@@ -526,11 +533,6 @@ def main(argv):
         _, paths = run_study(seeds, FLAGS.results_dir, FLAGS.work_dir, FLAGS.data_dir, FLAGS.out_dir,
                              FLAGS.rules, FLAGS.sample_images, FLAGS.plot_feature, traced, FLAGS.trace_every,
                              reseeded, data_seeds)
-    except (ValueError, flags.Error) as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+    except ValueError as error:
+        command_line.fail(str(error))
     print("wrote " + ", ".join(paths))
-
-
-if __name__ == "__main__":
-    main(sys.argv)

@@ -7,7 +7,7 @@ The paper attacks "any coordinate" (section 3.2) and estimates gamma_m "by a sim
 ours pushes the last output bias by the largest gamma our search accepts (`attacks/lp.py`). Figure 3
 says that only Brute preserved the accuracy and that Krum lost 33% (section 5.2.1). Each variant below is
 Figure 3 with other `lp` options; Average is the unattacked reference. For each variant and seed the two
-claims are checked as in `experiments/claims.py`, and the table says which variants give the paper's
+claims are checked as in `experiments/paper/claims.py`, and the table says which variants give the paper's
 picture (both claims hold). `--steps` shortens every run (the paper's settings otherwise, so the first
 steps are those of the full run) to screen the variants; the table then states it. Writes
 `<out_dir>/figure3_ablation.md` (`figure3_ablation_<steps>_steps.md` with `--steps`).
@@ -15,19 +15,14 @@ steps are those of the full run) to screen the variants; the table then states i
 
 import dataclasses
 import os
-import sys
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
-from experiments import claims, figures
-from experiments import figure as figure_lib
+from experiments.paper import claims, figure_command, figure_runs, settings
+from training import command_line, run_folder
 
-FLAGS = flags.FLAGS
-flags.adopt_module_key_flags(figure_lib)
-flags.FLAGS.set_default("out_dir", os.path.join("docs", "reproduction"))
-
-# name -> (description, lp options, or "random" for a coordinate drawn from the run's seed)
+# id -> (description, lp options, or "random" for a coordinate drawn from the run's seed, or "hidden")
 VARIANTS = {
     "last-bias": ("the last output bias (the default)", {}),
     "first": ("the first parameter (a first-layer convolution weight)", {"coordinate": 0}),
@@ -37,12 +32,18 @@ VARIANTS = {
     "gamma-0.25": ("the last output bias, gamma = 0.25 gamma_m", {"gamma_scale": 0.25}),
     "gamma-0.1": ("the last output bias, gamma = 0.1 gamma_m", {"gamma_scale": 0.1}),
 }
-flags.DEFINE_list("variants", None, "Variants to run (default: all): " + ", ".join(VARIANTS))
-flags.DEFINE_integer("steps", None, "Steps of every run (default: the preset's), to screen the variants on "
-                     "shorter runs.")
 
-RULES = ("Average", "Krum", "Brute")
-PICTURE = ("Only Brute preserved the accuracy.", "Krum suffered a 33% decrease at epoch 1000.")
+FLAGS = flags.FlagValues()
+figure_command.define_figure_flags(FLAGS)
+flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "The table goes to "
+                    "<out_dir>/figure3_ablation.md (figure3_ablation_<steps>_steps.md with --steps).",
+                    flag_values=FLAGS)
+flags.DEFINE_list("variants", None, "Variants to run (default: all): " + ", ".join(VARIANTS), flag_values=FLAGS)
+flags.DEFINE_integer("steps", None, "Steps of every run (default: the preset's), to screen the variants on "
+                     "shorter runs.", flag_values=FLAGS)
+
+CURVES = ("average", "krum", "brute")  # the curves of Figure 3 each variant runs
+PICTURE = ("figure3-brute-preserved", "figure3-krum-decrease")  # the claims that make the paper's picture
 
 
 def model_layout():
@@ -68,9 +69,9 @@ def options_for(variant, seed, layout):
 
 def variant_figure(options):
     """Figure 3 with the lp options `options` and only Average, Krum and Brute."""
-    figure = figures.get(3)
+    figure = settings.get(3)
     panel = figure.panels[0]
-    curves = tuple(c for c in panel.curves if c.label in RULES)
+    curves = tuple(c for c in panel.curves if c.id in CURVES)
     panel = dataclasses.replace(panel, curves=curves, attack_options=tuple(sorted(options.items())))
     return dataclasses.replace(figure, panels=(panel,))
 
@@ -79,12 +80,13 @@ def _count(steps):
     return f"{steps} step" + ("" if steps == 1 else "s")
 
 
-def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=None):
-    """The variant's runs (each cut to `steps` when given) and its description lines."""
+def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=None, **run_options):
+    """The variant's runs (each cut to `steps` when given) and its description lines; `run_options`: RunConfig
+    fields that do not change a run (its strategy)."""
     planned, lines = [], []
     for seed in seeds:
-        runs, lines = figure_lib.plan(variant_figure(options_for(variant, seed, layout)), preset, results_dir,
-                                      data_dir, [seed])
+        runs, lines = figure_runs.plan(variant_figure(options_for(variant, seed, layout)), preset, results_dir,
+                                       data_dir, [seed], **run_options)
         planned += runs
     if steps is not None:
         if steps < 1:
@@ -95,16 +97,13 @@ def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=No
 
 
 def evaluate_variant(planned):
-    """{claim sentence: claims.Row} over the finished runs' seeds."""
-    import training
-
+    """{claim id: claims.Row} of the PICTURE claims over the finished runs' seeds."""
     by_seed = {}
     for run in planned:
         if run.status() == "finished":
-            by_seed.setdefault(run.seed, {})[run.key] = training.read_metrics(run.run_dir)
-    results = {seed: claims.Results(metrics) for seed, metrics in by_seed.items()}
-    return {claim.sentence: claims.evaluate_claim(claim, results)
-            for claim in claims.for_figure(3) if claim.sentence in PICTURE}
+            by_seed.setdefault(run.seed, {})[run.key] = run_folder.read_metrics(run.run_dir)
+    results = {seed: claims.Results(settings.get(3), metrics) for seed, metrics in by_seed.items()}
+    return {claim_id: claims.evaluate_claim(claims.get(claim_id), results) for claim_id in PICTURE}
 
 
 def table(rows, lines, seeds, steps=None):
@@ -116,19 +115,21 @@ def table(rows, lines, seeds, steps=None):
            "| variant | Brute preserved the accuracy | Krum suffered a 33% decrease | the paper's picture |",
            "|---|---|---|---|"]
     for variant, results in rows:
-        brute, krum = (results[sentence] for sentence in PICTURE)
+        brute, krum = (results[claim_id] for claim_id in PICTURE)
         picture = all(row.seeds and row.verdict == "holds" for row in (brute, krum))
         out.append(f"| {VARIANTS[variant][0]} | {brute.measured}: {brute.verdict_text} | "
                    f"{krum.measured}: {krum.verdict_text} | {'yes' if picture else 'no'} |")
     return "\n".join(out) + "\n"
 
 
-def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False, steps=None):
+def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False, steps=None,
+                 **run_options):
+    """Trains (unless `plot_only`) every variant's runs, writes the table; returns its path."""
     layout = model_layout()
-    plans = {variant: plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps)
+    plans = {variant: plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps, **run_options)
              for variant in variants}
     if not plot_only:
-        figure_lib.train(figure_lib.unique_runs(*(planned for planned, _ in plans.values())), "figure 3 ablation")
+        figure_runs.train(figure_runs.unique_runs(*(planned for planned, _ in plans.values())), "figure 3 ablation")
     rows = [(variant, evaluate_variant(planned)) for variant, (planned, _) in plans.items()]
     text = table(rows, next(iter(plans.values()))[1], seeds, steps)
     os.makedirs(out_dir, exist_ok=True)
@@ -141,19 +142,13 @@ def run_ablation(variants, preset, seeds, results_dir, out_dir, data_dir=None, p
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    del argv  # no positional arguments (`command_line.run`)
     try:
         variants = FLAGS.variants or list(VARIANTS)
         unknown = [v for v in variants if v not in VARIANTS]
         if unknown:
             raise ValueError(f"unknown variant {unknown[0]!r}; variants: {', '.join(VARIANTS)}")
-        run_ablation(variants, FLAGS.preset, figure_lib.parse_seeds(FLAGS.seeds, FLAGS.seed), FLAGS.results_dir,
-                     FLAGS.out_dir, FLAGS.data_dir, FLAGS.plot_only, FLAGS.steps)
+        run_ablation(variants, FLAGS.preset, figure_command.seeds_of(FLAGS), FLAGS.results_dir, FLAGS.out_dir,
+                     FLAGS.data_dir, FLAGS.plot_only, FLAGS.steps, **figure_command.run_options(FLAGS))
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    app.run(main)
+        command_line.fail(str(error))

@@ -1,4 +1,4 @@
-"""Presets: how a figure's paper settings (experiments/figures.py) are turned into runs.
+"""Presets: how a figure's paper settings (`experiments.paper.settings`, section 5.2) are turned into runs.
 
 - `paper`: the exact settings of the paper.
 - `quick`: MNIST figures in a few minutes on 2 CPU cores (the paper's workers and batch sizes, 30% of
@@ -44,6 +44,10 @@ class Preset:
         """The panel's steps under this preset (the panel may give this preset another share)."""
         share = dict(panel.preset_steps).get(self.name, self.steps)
         return max(1, round(panel.steps * share)) if share <= 1 else min(int(share), panel.steps)
+
+    def run_fields(self, panel):
+        """The `training.RunConfig` fields this preset sets for a run of `panel`."""
+        return {"steps": self.steps_for(panel), "eval_every": self.eval_every, "eval_examples": self.eval_examples}
 
     def curve(self, curve):
         """The curve with its workers and batch size scaled; each rule keeps its minimum n."""

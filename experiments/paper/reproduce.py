@@ -14,22 +14,21 @@ with `--allow_partial` figures with missing or unfinished runs are drawn and mar
 
 import os
 import platform
-import sys
 import time
 
-from absl import app, flags
+from absl import flags
 
-from experiments import figure as figure_lib
-from experiments import figures
+from experiments.paper import figure_command, figure_runs, render, settings
+from training import command_line, run_folder
 
-FLAGS = flags.FLAGS
-flags.adopt_module_key_flags(figure_lib)
-flags.DEFINE_list("figures", [str(n) for n in sorted(figures.FIGURES)], "Figures to reproduce, in this order "
-                  "(e.g. 2,7,4,6,3,8,5).")
+FLAGS = flags.FlagValues()
+figure_command.define_figure_flags(FLAGS, defaults={"preset": "paper"})
+flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "The report (README.md), each figure's "
+                    "figureN.png and figureN_claims.md go to <out_dir>.", flag_values=FLAGS)
+flags.DEFINE_list("figures", [str(n) for n in sorted(settings.FIGURES)], "Figures to reproduce, in this order "
+                  "(e.g. 2,7,4,6,3,8,5).", flag_values=FLAGS)
 flags.DEFINE_list("cifar10_seeds", None, "Seeds of the CIFAR-10 panels (default: --seeds), e.g. 1 while the "
-                  "MNIST panels use 1-5.")
-flags.FLAGS.set_default("preset", "paper")
-flags.FLAGS.set_default("out_dir", os.path.join("docs", "reproduction"))
+                  "MNIST panels use 1-5.", flag_values=FLAGS)
 
 # Relative cost of one image's forward and backward pass, for the ETA (measured: about 30x more per
 # CIFAR-10 image than per MNIST image on CPU).
@@ -43,18 +42,18 @@ def parse_figures(values):
             number = int(value)
         except ValueError:
             raise ValueError(f"--figures takes figure numbers such as 2,3,7, got {value!r}") from None
-        figures.get(number)  # ValueError naming the known figures
+        settings.get(number)  # ValueError naming the known figures
         numbers.append(number)
     return list(dict.fromkeys(numbers))
 
 
 def steps_done(run):
-    """Steps already trained by `run` (0 when missing)."""
-    import training
-
-    if run.status() == "missing":
-        return 0
-    steps = training.read_metrics(run.run_dir)["step"]
+    """Steps already trained by `run`: all of them once it is finished (a run stopped when it diverged
+    included), 0 when missing."""
+    status = run.status()
+    if status != "unfinished":
+        return run.config.steps if status == "finished" else 0
+    steps = run_folder.read_metrics(run.run_dir)["step"]
     return int(steps[-1]) if len(steps) else 0
 
 
@@ -75,8 +74,7 @@ def train_all(runs):
     the others (work units already weigh a CIFAR-10 image against an MNIST one)."""
     import training
 
-    for run in runs:
-        training.validate(run.config)
+    figure_runs.check_all(runs)
     left = {run.run_dir: cost(run, run.config.steps - steps_done(run)) for run in runs}
     done_runs = sum(1 for run in runs if left[run.run_dir] == 0)
     work, seconds = {}, {}  # per dataset, trained in this session
@@ -93,7 +91,7 @@ def train_all(runs):
         print(f"[reproduce] {done_runs} of {len(runs)} runs done, {len(runs) - done_runs} left, {eta}; "
               f"now: {run.describe()}", flush=True)
         started = time.time()
-        training.run(run.config)
+        training.run(run.config, validated=True)
         dataset = run.config.dataset
         work[dataset] = work.get(dataset, 0.0) + left[run.run_dir]
         seconds[dataset] = seconds.get(dataset, 0.0) + time.time() - started
@@ -156,7 +154,7 @@ def write_report(out_dir, sections, preset, seeds, command):
     if notes:
         lines += ["## Notes and studies", ""] + [f"- [{heading}]({name})" for name, heading in notes] + [""]
     for number, steps, table, _, minutes, partial in sections:
-        figure = figures.get(number)
+        figure = settings.get(number)
         lines += [f"## Figure {number}", "", figure.caption.format(steps=steps), ""]
         if table is None:
             lines += ["Not run yet.", ""]
@@ -176,25 +174,25 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
     Runs are trained cheapest dataset first (all MNIST runs, then CIFAR-10), in figure order."""
     plans = {}
     for number in numbers:
-        plans[number] = figure_lib.plan(figures.get(number), preset, results_dir, data_dir, seeds, dataset_seeds,
-                                        **run_options)
+        plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds, dataset_seeds,
+                                         **run_options)
     if not plot_only:
-        runs = figure_lib.unique_runs(*(planned for planned, _ in plans.values()))
+        runs = figure_runs.unique_runs(*(planned for planned, _ in plans.values()))
         train_all(sorted(runs, key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     for number, (planned, lines) in plans.items():
         try:
-            _, table, rows = figure_lib.render(number, planned, lines, os.path.join(out_dir, f"figure{number}"),
-                                               allow_partial=allow_partial, formats=("png",))
-        except figure_lib.FigureError as error:
+            _, table, rows = render.render(number, planned, lines, os.path.join(out_dir, f"figure{number}"),
+                                           allow_partial=allow_partial, formats=("png",))
+        except render.FigureError as error:
             if not allow_partial:
                 raise
             print(f"[reproduce] {error}", flush=True)
-            sections.append((number, figure_lib.steps_text(planned), None, [], 0.0, True))
+            sections.append((number, figure_runs.steps_text(planned), None, [], 0.0, True))
             continue
         partial = any(run.status() != "finished" for run in planned)
-        sections.append((number, figure_lib.steps_text(planned), table, rows, figure_lib.training_minutes(planned),
+        sections.append((number, figure_runs.steps_text(planned), table, rows, figure_runs.training_minutes(planned),
                          partial))
         print(f"[reproduce] Figure {number}: wrote {os.path.join(out_dir, f'figure{number}.png')}", flush=True)
     path = write_report(out_dir, sections, preset, seeds, command)
@@ -203,24 +201,18 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    del argv  # no positional arguments (`command_line.run`)
     try:
         numbers = parse_figures(FLAGS.figures)
-        seeds = figure_lib.parse_seeds(FLAGS.seeds, FLAGS.seed)
+        seeds = figure_command.seeds_of(FLAGS)
         command = ("python -m experiments.reproduce " + " ".join(
             f"--{name}={value}" for name, value in (
                 ("preset", FLAGS.preset), ("seeds", ",".join(map(str, seeds))),
                 ("figures", ",".join(map(str, numbers))))))
-        dataset_seeds = {"cifar10": figure_lib.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
+        dataset_seeds = {"cifar10": figure_runs.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
         if dataset_seeds:
             command += f" --cifar10_seeds={','.join(map(str, dataset_seeds['cifar10']))}"
         reproduce(numbers, FLAGS.preset, seeds, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
-                  FLAGS.plot_only, FLAGS.allow_partial, command, dataset_seeds, **figure_lib.strategy_options())
+                  FLAGS.plot_only, FLAGS.allow_partial, command, dataset_seeds, **figure_command.run_options(FLAGS))
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    app.run(main)
+        command_line.fail(str(error))

@@ -1,0 +1,54 @@
+"""One figure from its runs on disk: the plot (`plots.figure_plot`) and the claims table (section 5.2).
+
+A run missing or unfinished is refused (FigureError naming the runs) unless `allow_partial`, and then the
+plot and the table say PARTIAL on their face. A figure with no run on disk at all is never drawn, so a
+mistyped --results_dir cannot overwrite a good plot with an empty one.
+"""
+
+import os
+
+from experiments.paper import claims, figure_runs, settings
+from training import run_folder
+
+
+class FigureError(ValueError):
+    """A figure that cannot be drawn as asked (missing runs, nothing on disk)."""
+
+
+def render(number, planned, lines, out_base, allow_partial=False, formats=("png", "pdf")):
+    """Plots Figure `number` from the planned runs (`figure_runs.plan`) on disk and writes its claims table
+    to `<out_base>_claims.md`. Returns (paths, table text, claims rows)."""
+    from plots import plot_figure
+
+    figure = settings.get(number)
+    status = [run.status() for run in planned]
+    incomplete = [(run, state) for run, state in zip(planned, status) if state != "finished"]
+    if incomplete and not allow_partial:
+        names = "; ".join(f"{run.describe()}: {state}" for run, state in incomplete[:5])
+        more = f" (and {len(incomplete) - 5} more)" if len(incomplete) > 5 else ""
+        raise FigureError(f"Figure {number}: {len(incomplete)} of {len(planned)} runs are missing or unfinished: "
+                          f"{names}{more}; train them, or pass --allow_partial to plot what there is")
+    runs, finished = {}, {}
+    for run, state in zip(planned, status):
+        if state == "missing":
+            continue
+        metrics = run_folder.read_metrics(run.run_dir)
+        if not len(metrics["step"]):  # started, nothing on disk yet
+            continue
+        runs.setdefault(run.key, {})[run.seed] = metrics
+        if state == "finished":
+            finished.setdefault(run.seed, {})[run.key] = metrics
+    if not runs:
+        raise FigureError(f"Figure {number}: no run on disk under {planned[0].config.results_dir}; nothing to "
+                          "plot (check --results_dir and --preset)")
+    seeds = sorted({run.seed for run in planned})
+    partial = bool(incomplete)
+    steps = figure_runs.steps_text(planned)
+    os.makedirs(os.path.dirname(out_base) or ".", exist_ok=True)
+    paths = plot_figure(figure, runs, lines, steps, seeds, out_base, partial=partial, formats=formats)
+    results = {seed: claims.Results(figure, finished.get(seed, {}), {run.key for run in planned if run.seed == seed})
+               for seed in seeds}
+    rows, table = claims.evaluate(number, results, "; ".join(lines), partial=partial)
+    with open(out_base + "_claims.md", "w") as out:
+        out.write(table)
+    return paths + [out_base + "_claims.md"], table, rows
