@@ -140,3 +140,22 @@ def matrix(value, name, rule):
         raise ValueError(f"{rule} needs {name} as an [n, n] tensor or array, "
                          f"got {type(value).__name__}")
     return value
+
+
+def seed(value, name, rule):
+    """None, an int in [0, 2**63), or an int32/int64 tensor or array of static shape [2] (a
+    stateless random key, as `tf.random.stateless_uniform` takes)."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        if not 0 <= value < 2 ** 63:
+            raise ValueError(f"{rule} needs {name} in [0, 2**63), got {name}={value!r}")
+        return int(value)
+    if isinstance(value, (tf.Tensor, tf.Variable, np.ndarray, list, tuple)):
+        tensor = tf.convert_to_tensor(value)
+        if tensor.dtype in (tf.int32, tf.int64) and tensor.shape.rank == 1 and tensor.shape[0] == 2:
+            return tensor
+        raise ValueError(f"{rule} needs {name} as an int32 or int64 tensor of shape [2], "
+                         f"got {tensor.dtype.name} of shape {tensor.shape}")
+    raise ValueError(f"{rule} needs {name} as an int or an integer tensor of shape [2], "
+                     f"got {type(value).__name__}")
