@@ -8,9 +8,12 @@ Rule and floor runs alternate, so both see the same machine load. Brute cannot r
 Bulyan rules are timed with the native coordinate-wise op when it loads, and again with the
 pure-TF path ("[TF]" rows); "stage" rows time the coordinate-wise stage alone on [n - 2f, d];
 "dist" rows time the pairwise l1 / l_inf distances as the rules compute them (XLA-compiled) and
-as a plain TensorFlow graph ("[plain TF]"), with the plain/compiled ratio.
+as a plain TensorFlow graph ("[plain TF]"), with the plain/compiled ratio. "step" rows time each
+pre-aggregation step alone ([n, d] -> [m, d]); then each chain of --chains is timed beside its final
+rule alone, with their ratio (nnm+krum computes its distances once: well under two Krums).
 
     python benchmarks/bench_aggregators.py [--d=79510,1756426] [--repeat=5] [--rules=krum,median,...]
+        [--chains=nnm+krum,bucketing+median,...]
 """
 
 import contextlib
@@ -41,6 +44,9 @@ flags.DEFINE_integer("repeat", 5, "Timed runs per rule (the median is shown).", 
 flags.DEFINE_enum("norm", "2", ["2", "1", "inf"], "The norm of the distance-based rules.", flag_values=FLAGS)
 flags.DEFINE_list("rules", [name for name in aggregators.names() if name != "bulyan"],
                   "Rules to time, comma-separated.", flag_values=FLAGS)
+flags.DEFINE_list("chains", ["nnm+krum", "nnm+trimmed-mean", "nnm+geometric-median", "arc+nnm+trimmed-mean",
+                             "bucketing+median", "clip+average"],
+                  "Pre-aggregation chains to time beside their final rule.", flag_values=FLAGS)
 
 
 @contextlib.contextmanager
@@ -114,6 +120,20 @@ def main(argv):
             del gradients
 
         n, f = FLAGS.n, FLAGS.f
+        gradients = tf.constant(rng.standard_normal((n, d), np.float32))
+        for step in aggregators.steps():
+            function = tf.function(lambda x, step=step: aggregators.pre_aggregate(step, x, f))
+            report(f"step {step}", n, f, function, gradients, gradients)
+        for chain in FLAGS.chains:
+            final = chain.split("+")[-1]
+            options = {"norm": norm} if "norm" in aggregators.get(final).options else {}
+            alone = tf.function(lambda x, final=final: aggregators.aggregate(final, x, f, **options))
+            chained = tf.function(lambda x, chain=chain: aggregators.aggregate(chain, x, f, **options))
+            alone_ms = report(final, n, f, alone, gradients, gradients)
+            chain_ms = report(chain, n, f, chained, gradients, gradients)
+            print(f"  {chain} / {final} alone = {chain_ms / alone_ms:.2f}")
+        del gradients
+
         theta, beta = n - 2 * f, n - 4 * f
         picked = tf.constant(rng.standard_normal((theta, d), np.float32))
         full = tf.constant(rng.standard_normal((n, d), np.float32))
