@@ -44,7 +44,7 @@ def picks(distances, f, base, gradients=None, norm=2):
         else:
             index = brute.pick(distances, active, remaining, f, gradients, norm)
         chosen.append(index)
-        active &= rows != index
+        active &= tf.not_equal(rows, index)
     return tf.stack(chosen)
 
 

@@ -65,8 +65,8 @@ def closest_window_mean(block, center, size):
         lower, upper = block[:rows - size], block[size:]
         zero = tf.zeros_like(lower)
         # A value equal to the center is at distance 0 from it, also when both are infinite.
-        lower_gap = tf.where(lower == center, zero, center - lower)
-        upper_gap = tf.where(upper == center, zero, upper - center)
+        lower_gap = tf.where(tf.equal(lower, center), zero, center - lower)
+        upper_gap = tf.where(tf.equal(upper, center), zero, upper - center)
         start = tf.reduce_sum(tf.cast(lower_gap > upper_gap, tf.int32), axis=0)
     else:
         start = tf.zeros_like(center, tf.int32)

@@ -30,7 +30,7 @@ def pick(distances, active=None):
     total = tf.reduce_sum(tf.where(counted, distances, tf.zeros_like(distances)), axis=1)
     infinite_terms = tf.reduce_sum(tf.cast(active[None, :] & ~finite, tf.int32), axis=1)
     fewest = tf.reduce_min(tf.where(active, infinite_terms, n + 1))
-    return selection.first_argmin(total, active & (infinite_terms == fewest))
+    return selection.first_argmin(total, active & tf.equal(infinite_terms, fewest))
 
 
 def select_from_distances(distances, f, norm=2):

@@ -40,12 +40,12 @@ def mix(weights, rows):
 def _mix_non_finite(weights, rows):
     finite = finite_rows(rows)
     mixed = tf.matmul(weights, tf.where(finite[:, None], rows, tf.zeros_like(rows)))
-    touched = tf.reduce_any((weights != 0) & ~finite[None, :], axis=1)
+    touched = tf.reduce_any(tf.not_equal(weights, 0) & ~finite[None, :], axis=1)
     outputs = tf.where(touched)[:, 0]
 
     def from_members(i):
         w = tf.gather(weights, i)
-        members = tf.where(w != 0)[:, 0]
+        members = tf.where(tf.not_equal(w, 0))[:, 0]
         return tf.reduce_sum(tf.gather(rows, members) * tf.gather(w, members)[:, None], axis=0)
 
     exact = tf.map_fn(from_members, outputs,
@@ -65,9 +65,9 @@ def mixed_distances(distances, weights):
     differences = tf.reshape(weights[:, None, :] - weights[None, :, :], [m * m, n])
     quadratic = tf.reduce_sum(tf.matmul(differences, squared) * differences, axis=1)
     result = tf.sqrt(tf.maximum(-0.5 * tf.reshape(quadratic, [m, m]), 0))
-    involved = tf.cast(differences != 0, dtype)
+    involved = tf.cast(tf.not_equal(differences, 0), dtype)
     hits = tf.reduce_sum(tf.matmul(involved, tf.cast(unknown, dtype)) * involved, axis=1)
     result = tf.where(tf.reshape(hits, [m, m]) > 0, tf.constant(math.inf, dtype), result)
     non_finite_inputs = ~tf.math.is_finite(tf.linalg.diag_part(distances))
-    non_finite_outputs = tf.reduce_any((weights != 0) & non_finite_inputs[None, :], axis=1)
+    non_finite_outputs = tf.reduce_any(tf.not_equal(weights, 0) & non_finite_inputs[None, :], axis=1)
     return _mask_non_finite(_mirror_upper(result), ~non_finite_outputs)

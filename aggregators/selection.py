@@ -21,7 +21,7 @@ def first_argmin(scores, active=None, relative_tolerance=0.0):
     if relative_tolerance:
         candidates = active & (scores <= best + relative_tolerance * tf.abs(best))
     else:
-        candidates = active & (scores == best)
+        candidates = active & tf.equal(scores, best)
     if_none = active  # every active score is NaN-free +Inf: take the first active one
     candidates = tf.cond(tf.reduce_any(candidates), lambda: candidates, lambda: if_none)
     index = tf.where(candidates, tf.range(n, dtype=tf.int32), n)
