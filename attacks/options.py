@@ -2,19 +2,24 @@
 
 Options may arrive as Python values or as strings from the command line
 (`--attack_options budget=16`); each one is converted to the type of its default (a string
-default takes strings only). `attacks.Attack.resolve` calls `resolve` with the attack's options.
+default takes strings only). An option named in `auto` (a number whose default is a float or None)
+also takes the string "auto" (any case), which the attack reads as "search for this value at
+every step" (`alie`'s z, `ipm`'s epsilon). `attacks.Attack.resolve` calls `resolve` with the
+attack's options.
 """
 
 import math
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+AUTO = "auto"
 
 
-def resolve(attack_name, options, defaults):
+def resolve(attack_name, options, defaults, auto=()):
     """Returns `defaults` updated with `options`, each value converted to its default's type.
 
     A default of None means "computed by the attack unless given": a given value is a float.
+    The options named in `auto` also take "auto" (returned as `AUTO`).
     Raises ValueError naming the attack and the option for an unknown option or a bad value.
     """
     unknown = sorted(set(options) - set(defaults))
@@ -23,11 +28,19 @@ def resolve(attack_name, options, defaults):
                          f"its options are: {', '.join(sorted(defaults)) or 'none'}")
     resolved = dict(defaults)
     for key, value in options.items():
-        resolved[key] = _convert(attack_name, key, value, defaults[key])
+        if key in auto and is_auto(value):
+            resolved[key] = AUTO
+        else:
+            resolved[key] = _convert(attack_name, key, value, defaults[key], key in auto)
     return resolved
 
 
-def _convert(attack_name, key, value, default):
+def is_auto(value):
+    """Whether `value` is the string "auto" (any case, surrounding spaces ignored)."""
+    return isinstance(value, str) and value.strip().lower() == AUTO
+
+
+def _convert(attack_name, key, value, default, takes_auto=False):
     try:
         if isinstance(default, bool):
             if isinstance(value, bool):
@@ -52,8 +65,9 @@ def _convert(attack_name, key, value, default):
             raise ValueError
         return value
     except (TypeError, ValueError, OverflowError):
+        also = f" (or {AUTO!r}: searched at every step)" if takes_auto else ""
         raise ValueError(f"attack {attack_name!r}: option {key!r} must be {_kind(default)}, "
-                         f"got {value!r}") from None
+                         f"got {value!r}{also}") from None
 
 
 def _kind(default):

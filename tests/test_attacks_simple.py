@@ -1,5 +1,5 @@
-"""The attacks that need no aggregation rule: alie, ipm, signflip, gaussian, nan, inf; the options
-checks and the attack window."""
+"""The attacks that need no aggregation rule: alie, ipm, signflip, gaussian, nan, inf, minmax,
+minsum; the options checks and the attack window."""
 
 import math
 import statistics
@@ -11,7 +11,7 @@ import tensorflow as tf
 import attacks
 from attacks.alie import default_z
 
-SIMPLE = ["alie", "ipm", "signflip", "gaussian", "nan", "inf"]
+SIMPLE = ["alie", "ipm", "signflip", "gaussian", "nan", "inf", "minmax", "minsum"]
 
 
 def context(n=7, f=2, gar="median", step=0):
