@@ -10,6 +10,7 @@ from attacks.context import AttackContext
 from attacks.registry import get, names, register
 from attacks.window import active
 from attacks import none  # noqa: F401  (registers the attacks)
-from attacks import alie, gaussian, ipm, linf, lp, nonfinite, signflip  # noqa: F401
+from attacks import (  # noqa: F401  (each module registers its attack)
+    alie, gaussian, ipm, labelflip, linf, lp, mimic, minmax, minsum, nonfinite, signflip)
 
 __all__ = ["Attack", "AttackContext", "active", "get", "names", "register"]

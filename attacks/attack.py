@@ -7,14 +7,17 @@ its function and ends with one `register(Attack(...))` line (`attacks.registry`)
 import dataclasses
 import inspect
 import types
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from attacks import options as options_lib
 
-# What the training step can hand an attack (`Attack.needs`). Today: the h = n - f honest
-# gradients of the step. An attack that needs more (for example its own mini-batches, or the
-# model, to compute gradients of its own) adds its name here and the training step supplies it.
-INPUTS = ("honest",)
+# What the training step can hand an attack (`Attack.needs`): "honest", the h = n - f honest
+# submissions of the step (gradients, or momenta); "state", variables kept across steps
+# (`Attack.state_spec`, `AttackContext.state`); "flipped_gradients", the f Byzantine workers'
+# own submissions computed on their mini-batches with labels y -> C - 1 - y
+# (`AttackContext.flipped_gradients`, `attacks.labelflip`). An attack that needs more adds its
+# name here and the training step (`training.step`) supplies it.
+INPUTS = ("honest", "state", "flipped_gradients")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,12 +34,18 @@ class Attack:
         through `context.log`.
       options: option name -> default. Given values are converted to their default's type
         (`attacks.options`); a default of None means "computed by the attack unless given".
+      auto: the numeric options that also take the string "auto": the attack then searches for
+        the value at every step (`alie`'s z, `ipm`'s epsilon); the function receives "auto".
       honest: True only for `none`: the training loop then computes real gradients for all n
         workers and never calls the attack.
       needs: what the attack takes from the training step, among `INPUTS`; every attack today
         needs only ("honest",), the honest gradients (`none`: nothing). Future attacks may need
         more (e.g. their own mini-batches), which the training step would then have to supply.
       description: one line for listings.
+      state_spec: for an attack that needs "state" (kept across steps, e.g. `mimic`'s direction):
+        `(n, f, d) -> {name: (shape, dtype name)}`; the training step creates one zero-filled
+        variable per entry, checkpoints it, passes its value as `context.state[name]` and stores
+        what the attack writes with `context.set_state(name, value)`.
     """
 
     name: str
@@ -46,10 +55,18 @@ class Attack:
     honest: bool = False
     needs: tuple = ("honest",)
     description: str = ""
+    auto: tuple = ()
+    state_spec: Optional[Callable] = None
 
     def __post_init__(self):
         object.__setattr__(self, "options", types.MappingProxyType(dict(self.options)))
         object.__setattr__(self, "needs", tuple(self.needs))
+        object.__setattr__(self, "auto", tuple(self.auto))
+        for option in self.auto:
+            if option not in self.options or not (self.options[option] is None
+                                                   or type(self.options[option]) is float):
+                raise ValueError(f"attack {self.name!r}: auto option {option!r} must be an option "
+                                 f"whose default is a float or None")
         unknown = [need for need in self.needs if need not in INPUTS]
         if unknown:
             raise ValueError(f"attack {self.name!r} needs {unknown[0]!r}, which the training step does "
@@ -63,9 +80,9 @@ class Attack:
 
     def resolve(self, options):
         """The settings the attack runs with: the defaults updated with `options`, each converted
-        to its default's type. ValueError naming the attack and the option for an unknown option
-        or a value of the wrong type."""
-        return options_lib.resolve(self.name, options, self.options)
+        to its default's type ("auto" kept as is for the options in `auto`). ValueError naming the
+        attack and the option for an unknown option or a value of the wrong type."""
+        return options_lib.resolve(self.name, options, self.options, self.auto)
 
     def __call__(self, honest, context, **options):
         """The f Byzantine gradients [f, d], in the dtype of `honest` ([h, d])."""

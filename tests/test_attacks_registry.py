@@ -107,8 +107,10 @@ def test_none_is_the_only_honest_attack():
 
 
 def test_what_attacks_need():
-    assert all(attacks.get(name).needs == ("honest",) for name in attacks.names() if name != "none")
+    more = {"mimic": ("honest", "state"), "labelflip": ("honest", "flipped_gradients")}
+    assert all(attacks.get(name).needs == more.get(name, ("honest",)) for name in attacks.names() if name != "none")
     assert attacks.get("none").needs == ()
+    assert attacks.get("mimic").state_spec is not None and attacks.get("lp").state_spec is None
     with pytest.raises(ValueError, match="attack 'throwaway' needs 'batches'"):
         _record(needs=("honest", "batches"))
 

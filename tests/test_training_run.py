@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import attacks
 import training
-from training import checkpoints, datasets, loop, run_folder
+from training import checkpoints, datasets, dry_run, loop, run_folder
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
 
@@ -175,7 +175,7 @@ def test_validate_and_run_dry_run_the_attack_once(tmp_path):
     dry_runs = []
 
     def counted(honest, context, value):
-        if not tf.inside_function():  # a scratch graph (the dry run), not the traced training step
+        if dry_run.active():  # a scratch graph (the dry run), not the traced training step
             dry_runs.append(value)
         context.log("value", tf.constant(value))
         return tf.fill([context.f, honest.shape[1]], tf.constant(value, honest.dtype))

@@ -14,12 +14,16 @@ LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_ever
              "keep_diverged")
 
 
-def _field(default, help, choices=None, closed=True):
+def _field(default, help, choices=None, closed=True, named_at_default=True):
     """A `RunConfig` field with its command-line help (`training.command_line` makes one flag of each);
     `choices` (a tuple, or a function returning one) lists the accepted values: all of them (`closed`),
-    or those known when the flags are defined (tests register more datasets later)."""
+    or those known when the flags are defined (tests register more datasets later).
+    `named_at_default=False` (the fields added after runs were recorded): the field enters the run's
+    derived name only when it differs from its default, so the runs recorded before it keep their
+    folder names (`RunConfig.trajectory`)."""
     factory = {"default_factory": dict} if default == {} else {"default": default}
-    return dataclasses.field(**factory, metadata={"help": help, "choices": choices, "closed": closed})
+    return dataclasses.field(**factory, metadata={"help": help, "choices": choices, "closed": closed,
+                                                  "named_at_default": named_at_default})
 
 
 def _dataset_names():
@@ -81,14 +85,34 @@ class RunConfig:
                                         "and is finished (config.json: diverged_at); rerunning a run stopped so, "
                                         "even with --keep_diverged or more steps, does not extend it (delete its "
                                         "folder to train it on).")
+    momentum: float = _field(0.0, "Worker momentum beta (El Mhamdi, Guerraoui, Rouault, ICLR 2021): each worker "
+                                  "that computes gradients submits m <- beta m + (1 - momentum_dampening) g, "
+                                  "m starting at 0; 0 (the default): the gradients themselves. In [0, 1).",
+                             named_at_default=False)
+    momentum_dampening: float = _field(0.0, "Dampening of the worker momentum, in [0, 1]: 0 (the default) "
+                                            "m <- beta m + g (the ICLR 2021 paper's); = momentum: ByzFL's "
+                                            "m <- beta m + (1 - beta) g. Needs momentum > 0.",
+                                       named_at_default=False)
+    heterogeneity: str = _field("iid", "How the honest workers' data differ (training.heterogeneity): iid "
+                                       "(every worker samples the whole training set), dirichlet:ALPHA (each "
+                                       "class split over the workers with Dirichlet(ALPHA) proportions) or "
+                                       "classes:K (each worker holds K classes).", named_at_default=False)
 
     def trajectory(self):
-        """The settings that determine the metrics (everything but `LOGISTICS`), as a dict."""
+        """The settings that determine the metrics (everything but `LOGISTICS`), as a dict; the fields
+        added after runs were recorded (`NAMED_WHEN_SET`) only when they differ from their defaults, so
+        that a run without them keeps its derived name."""
         settings = dataclasses.asdict(self)
-        return {key: value for key, value in settings.items() if key not in LOGISTICS}
+        return {key: value for key, value in settings.items()
+                if key not in LOGISTICS and not (key in NAMED_WHEN_SET and value == NAMED_WHEN_SET[key])}
 
     def resolved_run_name(self):
         return self.run_name or derived_run_name(self)
+
+
+# name -> default of the fields that enter the trajectory only when set (`_field(named_at_default=False)`).
+NAMED_WHEN_SET = {field.name: field.default for field in dataclasses.fields(RunConfig)
+                  if not field.metadata["named_at_default"]}
 
 
 def derived_run_name(config):
@@ -106,7 +130,7 @@ def validate(config):
     a multi-worker run's collectives cannot be configured once TensorFlow has started."""
     import aggregators
     import attacks
-    from training import datasets, run_folder, strategies
+    from training import datasets, heterogeneity, pipeline, run_folder, strategies
 
     def check(holds, message):
         if not holds:
@@ -114,8 +138,10 @@ def validate(config):
 
     check(config.dataset in datasets.names(),
           f"unknown dataset {config.dataset!r}; known datasets: {', '.join(datasets.names())}")
-    check(config.gar in aggregators.names(),
-          f"unknown aggregation rule {config.gar!r}; known rules: {', '.join(aggregators.names())}")
+    try:
+        rule = aggregators.get(config.gar)  # a rule, or a chain of steps and a rule ("arc+nnm+trimmed-mean")
+    except ValueError as error:
+        raise RunError(str(error)) from None
     attacks.get(config.attack)  # ValueError listing the known attacks
     for name in ("n", "f", "batch_size", "steps", "eval_every", "checkpoint_every", "attack_start", "seed",
                  "attack_stop", "eval_examples"):
@@ -123,7 +149,7 @@ def validate(config):
         check((isinstance(value, int) and not isinstance(value, bool))
               or (value is None and name in ("attack_stop", "eval_examples")),
               f"{name} must be an integer, got {value!r}")
-    for name in ("lr0", "lr_decay", "l2"):
+    for name in ("lr0", "lr_decay", "l2", "momentum", "momentum_dampening"):
         value = getattr(config, name)
         check(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
               f"{name} must be a finite number, got {value!r}")
@@ -131,7 +157,13 @@ def validate(config):
           f"keep_diverged must be True or False, got {config.keep_diverged!r}")
     check(config.f >= 0, f"f must be >= 0, got f={config.f}")
     check(config.f <= config.n, f"f must be <= n, got n={config.n}, f={config.f}")
-    minimum = aggregators.get(config.gar).min_workers(config.f)
+    check(isinstance(config.gar_options, dict), f"gar_options must be a dict, got {config.gar_options!r}")
+    try:
+        pipeline.check(config)
+        minimum = (rule.min_workers(config.f, **config.gar_options) if isinstance(rule, aggregators.Chain)
+                   else rule.min_workers(config.f))  # a chain's step options change its outputs
+    except ValueError as error:  # an unknown or bad step option
+        raise RunError(str(error)) from None
     check(config.n >= minimum, f"{config.gar} needs n >= {minimum} for f={config.f}, got n={config.n}")
     check(config.n - config.f >= 1, f"at least one worker must be honest, got n={config.n}, f={config.f}")
     check(config.batch_size >= 1, f"batch_size must be >= 1, got {config.batch_size}")
@@ -142,6 +174,19 @@ def validate(config):
     check(config.lr_decay > 0, f"lr_decay (r_eta) must be > 0, got {config.lr_decay}")
     check(config.l2 >= 0, f"l2 must be >= 0, got {config.l2}")
     check(0 <= config.seed < 2 ** 32, f"seed must be in [0, 2**32), got {config.seed}")
+    check(0 <= config.momentum < 1, f"momentum must be in [0, 1), got {config.momentum}")
+    check(0 <= config.momentum_dampening <= 1,
+          f"momentum_dampening must be in [0, 1], got {config.momentum_dampening}")
+    check(config.momentum > 0 or config.momentum_dampening == 0,
+          f"momentum_dampening={config.momentum_dampening} needs momentum > 0 (with momentum=0 the workers "
+          "submit their gradients as they are)")
+    model = datasets.model_of(config.dataset)
+    try:
+        kind, _ = heterogeneity.parse(config.heterogeneity)
+        heterogeneity.check(config.heterogeneity,
+                            heterogeneity.class_count(model) if model and kind == "classes" else None)
+    except ValueError as error:
+        raise RunError(str(error)) from None
     check(config.attack_start >= 0, f"attack_start must be >= 0, got {config.attack_start}")
     check(config.attack_stop is None or config.attack_stop >= config.attack_start,
           f"attack_stop must be >= attack_start, got [{config.attack_start}, {config.attack_stop})")
@@ -169,22 +214,26 @@ def _check_run_folder(run_dir):
 
 
 def _check_options(config):
-    """Calls the rule on zero gradients of the model's real d in a scratch graph (nothing runs), and the
-    attack through `training.step.logged_names` (one dry run, which the run's training step reuses), so
-    that a bad --gar_options or --attack_options fails here, before any data is loaded. For a dataset
-    registered without its model, d is unknown: the attack's options are then checked when the run
-    builds its training step."""
+    """Calls the rule on zero gradients of the model's real d in a scratch graph (`training.dry_run`:
+    nothing runs), and the attack through `training.step.logged_names` (one dry run, which the run's
+    training step reuses), so that a bad --gar_options or --attack_options fails here, before any data
+    is loaded. For a dataset registered without its model, d is unknown: the attack's options are then
+    checked when the run builds its training step."""
     import aggregators
     import models
     import tensorflow as tf
-    from training import datasets, step
+    from training import datasets, dry_run, pipeline, step
 
     model = datasets.model_of(config.dataset)
     d = models.parameter_count(model) if model else 4
-    with tf.Graph().as_default():
+
+    def rule_on_zeros():
         try:
-            aggregators.aggregate(config.gar, tf.zeros([config.n, d]), config.f, **config.gar_options)
+            aggregators.aggregate(config.gar, tf.zeros([config.n, d]), config.f,
+                                  **pipeline.options_at(config, tf.constant(0, tf.int64)))
         except TypeError as error:
             raise ValueError(f"{config.gar}: bad gar_options {config.gar_options}: {error}") from None
+
+    dry_run.trace(rule_on_zeros)
     if model:
         step.logged_names(config, d)

@@ -8,6 +8,13 @@ into [R * s, d] on every replica; the padding rows (workers h, ..., R * s - 1, w
 are computed and dropped, which costs at most R - 1 extra gradients per step. Then every replica runs the
 attack, the rule and the update of `training.step.make_step_body` on the same [h, d].
 
+The worker momenta and an attack's state (`training.step_state`) are kept whole, [workers, d], on every
+replica, and updated there after the gather like the parameters. Sharding the momenta like the gradients
+(replica r keeping rows r * s, ...) would save memory but not simply: a checkpoint must hold the whole
+matrix so that a run can resume on another number of replicas (or none), which per-replica variables do
+not save (tf.distribute saves one aggregated value of them); and every replica already holds the gathered
+[h, d] gradients, so the replicated momenta at most double that.
+
 The parameters stay bitwise identical on every replica: `params` and `step` are mirrored variables with
 ONLY_FIRST_REPLICA aggregation, so the update of a process's first replica is copied to its other
 devices (MEAN would average the replicas' updates, which rounds). Across processes that aggregation only
@@ -29,6 +36,17 @@ def create_variables(strategy, initial_params):
     with strategy.scope():
         return (tf.Variable(initial_params, name="params", aggregation=ONLY_FIRST),
                 tf.Variable(0, dtype=tf.int64, name="step", aggregation=ONLY_FIRST))
+
+
+def create_state(strategy, initial, name):
+    """A variable of training state beside the parameters (worker momenta, an attack's state), holding
+    `initial`: plain for `strategy` None, else mirrored with ONLY_FIRST_REPLICA aggregation like `params`.
+    Every replica computes the same new value from the same gathered inputs (the momenta are updated after
+    `all_gather`, like the parameters), so the replicas' copies stay bitwise equal."""
+    if strategy is None:
+        return tf.Variable(initial, name=name)
+    with strategy.scope():
+        return tf.Variable(initial, name=name, aggregation=ONLY_FIRST)
 
 
 def several_processes(strategy):

@@ -1,9 +1,11 @@
 """`run(config)`: one training run, resumable, into `<results_dir>/<run_name>/`.
 
-The folder (`training.run_folder`) holds config.json (the settings, d, and "finished" once done),
-metrics.csv (`training.metrics`), checkpoints/ (`training.checkpoints`: the flat parameters x and the step,
-the last two kept; the data and RNG need nothing else: they are stateless functions of (seed, step)) and
-tensorboard/.
+The folder (`training.run_folder`) holds config.json (the settings, d, "finished" once done, and with
+heterogeneous data each honest worker's class histogram, "class_histograms"), metrics.csv
+(`training.metrics`), checkpoints/ (`training.checkpoints`: the flat parameters x and the step, the worker
+momenta and the attack's state when there are (`training.step_state`), the last two kept; the data and RNG
+need nothing else: they are stateless functions of (seed, step), the data shares of (seed, labels, workers))
+and tensorboard/.
 
 A diverged run stops: at the first step whose training loss, aggregated gradient or updated parameters are
 not finite, the run writes that step's metrics row (evaluated), a checkpoint, and config.json "finished":
@@ -30,12 +32,12 @@ import tensorflow as tf
 from absl import logging
 
 import models
-from training import (checkpoints, datasets, distributed, flat, gradients, metrics, run_folder, strategies,
-                      tensorboard)
-from training.config import validate
+from training import (checkpoints, datasets, distributed, flat, gradients, metrics, run_folder, step_state,
+                      strategies, tensorboard)
+from training.config import NAMED_WHEN_SET, validate
 from training.errors import RunError
 from training.evaluate import make_evaluate
-from training.step import make_train_step
+from training.step import data_shares, make_train_step
 
 PROGRESS_SECONDS = 5.0
 
@@ -46,6 +48,10 @@ def _check_same_run(saved, config, run_dir):
     for key, value in wanted.items():
         if key != "steps" and saved.get(key) != value:
             raise RunError(f"{run_dir} holds a run with {key}={saved.get(key)!r}, not {value!r}; "
+                           "choose another run_name")
+    for key, default in NAMED_WHEN_SET.items():  # absent from older runs' config.json: the default
+        if key not in wanted and saved.get(key, default) != default:
+            raise RunError(f"{run_dir} holds a run with {key}={saved.get(key)!r}, not {default!r}; "
                            "choose another run_name")
 
 
@@ -86,26 +92,32 @@ def run(config, progress=True, validated=False):
         raise RunError(f"eval_examples={config.eval_examples} is more than the {len(dataset.test_labels):,} "
                        f"test images of {config.dataset}")
     model = models.get(dataset.model)()
+    shares = data_shares(config, dataset.train_labels, int(model.output_shape[-1]))  # RunError: an empty share
     params, step = distributed.create_variables(strategy, flat.flatten(model.trainable_variables))
-    saved_variables, checkpoint_dir = {"params": params, "step": step}, os.path.join(run_dir, "checkpoints")
+    d = int(params.shape[0])
+    state = step_state.create(config, d, strategy)  # the worker momenta, the attack's state
+    saved_variables = {"params": params, "step": step, **state.variables()}
+    checkpoint_dir = os.path.join(run_dir, "checkpoints")
     checkpoints.restore(checkpoint_dir, saved_variables)
-    distributed.sync_from_chief(strategy, [params, step])
+    distributed.sync_from_chief(strategy, list(saved_variables.values()))
     start = int(step.numpy())
     if start > config.steps:
         raise RunError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
 
-    d = int(params.shape[0])
     method = gradients.DEFAULT_METHOD.get(dataset.model, "loop")
-    train_step, names = make_train_step(config, model, dataset, params, step, method, strategy)
+    train_step, names = make_train_step(config, model, dataset, params, step, method, strategy, state=state,
+                                        shares=shares)
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
     previous = saved.get("diverged_at") if saved else None  # a session that trained on past it
     diverged_at = previous if previous is not None and previous <= start else None
     nonfinite = 0
 
+    data = {} if shares is None else {"class_histograms": shares.histograms.tolist()}  # per honest worker
+
     def write_config(finished):
         run_folder.write_config(run_dir, {**dataclasses.asdict(config), "d": d, "gradient_method": method,
                                           "finished": finished, "nonfinite_steps": nonfinite,
-                                          "diverged_at": diverged_at})
+                                          "diverged_at": diverged_at, **data})
 
     if chief:
         os.makedirs(run_dir, exist_ok=True)  # only now: a run that fails to load leaves no folder behind

@@ -1,14 +1,24 @@
 """One step of simulated distributed SGD (paper, section 2.1), as one `tf.function`.
 
-sample each honest worker's mini-batch -> per-worker gradients [h, d] -> the attack's f gradients
--> the rule on all n -> x <- x - eta(t) * aggregated (section 5.1's fading rate).
+sample each worker's mini-batch -> per-worker gradients [h, d] -> (worker momentum) -> the attack's f
+submissions -> the rule (or chain) on all n -> x <- x - eta(t) * aggregated (section 5.1's fading rate).
 
-Workers: the last f of the n are Byzantine. With the "none" attack (`attack.honest`) or f = 0 all n
-workers are honest and the attack is never called (Figure 6). With an attack over the whole run
-(attack_start = 0, attack_stop = None) only the n - f honest gradients are computed. With a finite window
-all n are computed and the last f are replaced by the attack's output only while the window is active
-(`tf.cond`), so outside it the Byzantine workers behave honestly. The attack sees only the n - f honest
-gradients.
+Workers (`training.workers`): the last f of the n are Byzantine. With the "none" attack (`attack.honest`)
+or f = 0 all n workers are honest and the attack is never called (Figure 6). With an attack over the whole
+run (attack_start = 0, attack_stop = None) only the n - f honest gradients are computed. With a finite
+window all n are computed and the last f are replaced by the attack's output only while the window is
+active (`tf.cond`), so outside it the Byzantine workers behave honestly. An attack that needs
+"flipped_gradients" (labelflip) has all n computed, the last f on flipped labels while it is active.
+
+What the attack sees (`attacks.AttackContext`, what it `needs`): the n - f honest submissions; the
+rule's options of the step (a chain's bucketing seed included, `training.pipeline`); its state
+("state": variables kept across steps, `training.step_state`); the Byzantine workers' own submissions
+on flipped labels ("flipped_gradients").
+
+Worker momentum (`training.momentum`, beta > 0): every worker that computes gradients submits its
+momentum, the honest ones and the Byzantine ones that compute gradients (outside a window, or labelflip);
+the attack sees the honest momenta. Heterogeneous data (`training.heterogeneity`): each honest worker
+samples its own share; the Byzantine workers sample the whole training set.
 
 A non-finite aggregated gradient (say `average` under a NaN attack) is applied as it is (the model then
 holds NaN: that is the rule's failure, which the metrics show); the step reports it as `finite = False`
@@ -26,25 +36,35 @@ import tensorflow as tf
 
 import aggregators
 import attacks
-from training import distributed, flat, sampling
+from attacks.labelflip import flip_labels
+from training import (distributed, dry_run, flat, heterogeneity, momentum, pipeline, sampling, step_state,
+                      workers)
 from training.gradients import per_worker_gradients
 from training.schedule import learning_rate
+from training.workers import is_attacked, whole_run_attack
 
-
-def is_attacked(config):
-    """Whether Byzantine gradients replace the last f workers' at some step."""
-    return config.f > 0 and not getattr(attacks.get(config.attack), "honest", False)
-
-
-def whole_run_attack(config):
-    return config.attack_start == 0 and config.attack_stop is None
+__all__ = ["attack_context", "data_shares", "honest_workers", "is_attacked", "logged_names", "make_step_body",
+           "make_train_step", "make_worker_gradients", "whole_run_attack"]
 
 
 def honest_workers(config):
-    """How many workers compute real gradients each step (h above)."""
-    if is_attacked(config) and whole_run_attack(config):
-        return config.n - config.f
-    return config.n
+    """How many workers compute real gradients each step (h above; `training.workers.computing_workers`)."""
+    return workers.computing_workers(config)
+
+
+def attack_context(config, t, x, gar_options, state=None, flipped_gradients=None):
+    """The `attacks.AttackContext` of step `t` at parameters `x`: the rule's options of the step, the
+    attack's seed of the step, its state and the Byzantine workers' flipped-label submissions."""
+    return attacks.AttackContext(config.n, config.f, config.gar, dict(gar_options), t, x,
+                                 sampling.attack_seed(config.seed, t), state=dict(state or {}),
+                                 flipped_gradients=flipped_gradients)
+
+
+def data_shares(config, labels, classes):
+    """The honest workers' data shares (`training.heterogeneity.Shares`), None for iid data. RunError
+    when a worker's share is empty."""
+    return heterogeneity.partition(config.heterogeneity, labels, workers.honest_count(config), config.seed,
+                                   classes)
 
 
 # (settings of the attack's dry run) -> (the attack object, its logged names); the last runs' only.
@@ -54,7 +74,7 @@ _LOGGED_NAMES_KEPT = 32
 
 def logged_names(config, d):
     """The names the attack reports through `context.log`, found by calling it once on zeros of width
-    `d` in a scratch graph (nothing runs); empty without an attack. That dry run also checks the
+    `d` in a scratch graph (`training.dry_run`: nothing runs); empty without an attack. That dry run also checks the
     attack's options: ValueError naming the attack when they are bad. The result is cached by the
     settings the attack sees (attack, its options, n, f, rule, rule options) and d, so that
     `training.validate` and the run's training step share one dry run."""
@@ -66,46 +86,75 @@ def logged_names(config, d):
     cached = _LOGGED_NAMES.get(key)
     if cached is not None and cached[0] is attack:
         return list(cached[1])
-    with tf.Graph().as_default():
-        context = attacks.AttackContext(config.n, config.f, config.gar, dict(config.gar_options),
-                                        tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32))
+    names = []
+
+    def attack_on_zeros():
+        context = attacks.AttackContext(
+            config.n, config.f, config.gar, pipeline.options_at(config, tf.constant(0, tf.int64)),
+            tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32),
+            state=step_state.zeros_like_attack_state(config, d),
+            flipped_gradients=tf.zeros([config.f, d]) if workers.needs(config, "flipped_gradients") else None)
         try:
             attack(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
         except TypeError as error:
             raise ValueError(f"attack {config.attack}: bad attack_options {config.attack_options}: "
                              f"{error}") from None
-        names = list(context.logged)
+        names.extend(context.logged)
+
+    dry_run.trace(attack_on_zeros)
     if len(_LOGGED_NAMES) >= _LOGGED_NAMES_KEPT:
         del _LOGGED_NAMES[next(iter(_LOGGED_NAMES))]
     _LOGGED_NAMES[key] = (attack, names)
     return list(names)
 
 
-def make_worker_gradients(config, model, dataset, method):
+def make_worker_gradients(config, model, dataset, method, shares=None):
     """`(t, x, workers, first=0) -> (gradients [workers, d], losses [workers])`: the gradients of workers
     first, ..., first + workers - 1 at step t and parameters x, on their mini-batches (`training.sampling`:
-    a worker's batch depends on (seed, t, worker) only). `first` may be a tensor."""
+    a worker's batch depends on (seed, t, worker) only; from its share in `shares`, the honest workers'
+    `training.heterogeneity.Shares`, when not None). `first` may be a tensor. When the attack needs
+    "flipped_gradients", workers n - f, ..., n - 1 compute on flipped labels (`attacks.labelflip`) while
+    the attack is active."""
     shapes = [v.shape for v in model.trainable_variables]
     train_images = tf.convert_to_tensor(dataset.train_images)
     train_labels = tf.convert_to_tensor(dataset.train_labels)
     population = int(dataset.train_images.shape[0])
+    flips = workers.needs(config, "flipped_gradients")
+    classes = int(model.output_shape[-1])
 
-    def worker_gradients(t, x, workers, first=0):
-        indices = sampling.sample_indices(config.seed, t, workers, config.batch_size, population, first)
+    def worker_gradients(t, x, count, first=0):
+        if shares is None:
+            indices = sampling.sample_indices(config.seed, t, count, config.batch_size, population, first)
+        else:
+            indices = sampling.sample_share_indices(config.seed, t, count, config.batch_size, population, shares,
+                                                    first)
         images = dataset.normalise(tf.gather(train_images, indices))
         labels = tf.gather(train_labels, indices)
+        if flips:
+            byzantine = tf.range(count) + tf.cast(first, tf.int32) >= config.n - config.f
+            flipped = tf.logical_and(byzantine, attacks.active(t, config.attack_start, config.attack_stop))
+            labels = tf.where(flipped[:, None], flip_labels(labels, classes), labels)
         return per_worker_gradients(model, flat.unflatten(x, shapes), images, labels, config.l2, method)
 
     return worker_gradients
 
 
-def make_step_body(config, params, step, names, gradient_stage, agree=None):
+def make_step_body(config, params, step, names, gradient_stage, agree=None, state=None):
     """The step `() -> dict of scalar tensors`, one for every strategy: `gradient_stage(t, x)` gives the
-    honest gradients [h, d] and losses [h]; then the attack, the rule and the update. `agree(update)`
-    (None: the identity) makes every replica apply the same update (`training.distributed`)."""
+    gradients [h, d] and losses [h] of the workers that compute; then the worker momentum, the attack,
+    the rule and the update. `agree(update)` (None: the identity) makes every replica apply the same
+    update (`training.distributed`). `state`: the `training.step_state.StepState` (momenta, attack state;
+    None: none, which only a run without momentum nor attack state may have)."""
     n, f = config.n, config.f
     d = int(params.shape[0])
     attack = attacks.get(config.attack)
+    state = state if state is not None else step_state.StepState()
+    if momentum.enabled(config) != (state.momenta is not None):
+        raise ValueError(f"momentum={config.momentum} needs the momenta of training.step_state.create")
+    state_names = sorted(state.attack)
+    if state_names != sorted(step_state.attack_state_spec(config, d)):
+        raise ValueError(f"attack {config.attack} needs the state of training.step_state.create")
+    flipped = workers.needs(config, "flipped_gradients")
     loss_workers = n if not is_attacked(config) else n - f  # train_loss: mean over the honest workers
 
     def train_step():
@@ -113,26 +162,33 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None):
         x = params.read_value()
         lr = learning_rate(config.lr0, config.lr_decay, t)
         gradients, losses = gradient_stage(t, x)
+        if state.momenta is not None:  # the workers submit their momenta
+            gradients = momentum.accumulate(state.momenta, gradients, config.momentum, config.momentum_dampening)
+        gar_options = pipeline.options_at(config, t)
         logged = []
         if is_attacked(config):
             honest = gradients[:n - f]
+            before = [state.attack[name].read_value() for name in state_names]
 
             def with_attack():
-                context = attacks.AttackContext(n, f, config.gar, dict(config.gar_options), t, x,
-                                                sampling.attack_seed(config.seed, t))
+                context = attack_context(config, t, x, gar_options, dict(zip(state_names, before)),
+                                         gradients[n - f:] if flipped else None)
                 byzantine = attack(honest, context, **config.attack_options)
                 byzantine = tf.ensure_shape(tf.cast(byzantine, gradients.dtype), [f, d])
-                return tf.concat([honest, byzantine], axis=0), [context.logged[k] for k in names]
+                after = [context.new_state.get(name, value) for name, value in zip(state_names, before)]
+                return tf.concat([honest, byzantine], axis=0), [context.logged[k] for k in names], after
 
             def without_attack():
-                return gradients, [tf.constant(math.nan, tf.float32) for _ in names]
+                return gradients, [tf.constant(math.nan, tf.float32) for _ in names], before
 
             if whole_run_attack(config):
-                gradients, logged = with_attack()
+                gradients, logged, after = with_attack()
             else:
-                gradients, logged = tf.cond(attacks.active(t, config.attack_start, config.attack_stop),
-                                            with_attack, without_attack)
-        aggregated = aggregators.aggregate(config.gar, gradients, f, **config.gar_options)
+                gradients, logged, after = tf.cond(attacks.active(t, config.attack_start, config.attack_stop),
+                                                   with_attack, without_attack)
+            for name, value in zip(state_names, after):
+                state.attack[name].assign(value)
+        aggregated = aggregators.aggregate(config.gar, gradients, f, **gar_options)
         update = lr * tf.cast(aggregated, params.dtype)
         if agree is not None:
             update = agree(update)
@@ -147,18 +203,25 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None):
     return train_step
 
 
-def make_train_step(config, model, dataset, params, step, method, strategy=None):
+def make_train_step(config, model, dataset, params, step, method, strategy=None, state=None, shares=None):
     """The step function `() -> dict of scalar tensors`: lr, train_loss, finite (the aggregated gradient
     is), params_finite (the updated parameters are), then the attack's logged values (NaN outside the
-    attack window). Updates `params` ([d] variable) and `step`.
+    attack window). Updates `params` ([d] variable), `step` and `state`.
     `strategy`: None computes the h gradients here; a `tf.distribute.Strategy` shares them over its
-    replicas (`training.distributed`, which must also have created `params` and `step`)."""
+    replicas (`training.distributed`, which must also have created `params`, `step` and `state`).
+    `state`: the `training.step_state.StepState` (None: created here, unsaved). `shares`: the honest
+    workers' data (`data_shares`; None: computed here)."""
     h = honest_workers(config)
-    names = logged_names(config, int(params.shape[0]))
-    worker_gradients = make_worker_gradients(config, model, dataset, method)
+    d = int(params.shape[0])
+    names = logged_names(config, d)
+    if state is None:
+        state = step_state.create(config, d, strategy)
+    if shares is None:
+        shares = data_shares(config, dataset.train_labels, int(model.output_shape[-1]))
+    worker_gradients = make_worker_gradients(config, model, dataset, method, shares)
     if strategy is None:
-        body = make_step_body(config, params, step, names, lambda t, x: worker_gradients(t, x, h))
+        body = make_step_body(config, params, step, names, lambda t, x: worker_gradients(t, x, h), state=state)
         return tf.function(body), names
     stage = distributed.ShardedGradients(strategy, worker_gradients, h)
-    body = make_step_body(config, params, step, names, stage.gradients, stage.agree)
+    body = make_step_body(config, params, step, names, stage.gradients, stage.agree, state)
     return distributed.replicated_step(strategy, body), names
