@@ -7,6 +7,7 @@ process, the test suite, without their flags clashing on absl's global FLAGS) an
 - a mistyped flag or a bad value prints one line (`error: unknown flag --x; did you mean --y?`), exit 2;
 - `fail(message)` prints `error: <message>` and exits 2 (a setting that cannot run);
 - list flags take comma-separated values (`--d=79510,1756426`: `define_integer_list`, `flags.DEFINE_list`);
+  seeds are lists or ranges, `--seeds=1-3,7` (`parse_seeds`);
 - arguments after `--` are refused, or passed to `main` with `run(..., positional=True)` (a launcher's);
 - `import_tensorflow_quietly()` keeps TensorFlow's C++ INFO banners out of stderr.
 
@@ -127,6 +128,30 @@ def _parse_value(text):
             return text  # names such as norm=inf are the rules' and attacks' to read
         return value
     return text
+
+
+def parse_seeds(values, default=1, flag="--seeds"):
+    """['1', '2'], ['1-5'] (from a list flag) or '1-3,7' -> sorted unique ints. None or nothing -> [default]
+    (default None: ValueError, a seed is required). ValueError naming `flag` and the bad part, or an empty
+    range such as 3-1."""
+    parts = str(values).split(",") if isinstance(values, str) else [str(v) for v in values or []]
+    seeds = set()
+    for part in filter(None, (p.strip() for p in parts)):
+        low, dash, high = part.partition("-")
+        try:
+            found = range(int(low), int(high) + 1) if dash and low else [int(part)]
+        except ValueError:
+            raise ValueError(f"{flag} takes integers or ranges such as 1,2,3 or 1-5, got {part!r}") from None
+        if not found:
+            raise ValueError(f"{flag} range {part!r} is empty")
+        seeds.update(found)
+    if not seeds:
+        if default is None:
+            raise ValueError(f"{flag} names no seed: {values!r}")
+        seeds = {default}
+    if min(seeds) < 0:
+        raise ValueError(f"seeds must be >= 0, got {min(seeds)}")
+    return sorted(seeds)
 
 
 def parser(flag_values, doc):

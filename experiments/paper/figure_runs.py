@@ -11,7 +11,8 @@ import dataclasses
 import os
 
 from experiments.paper import presets
-from training import run_folder
+from training import run_folder, run_queue
+from training.command_line import parse_seeds  # noqa: F401 (the seed parser of the figures' commands)
 from training.config import RunConfig
 
 
@@ -33,30 +34,6 @@ class PlannedRun:
 
     def describe(self):
         return f"{self.label}, seed {self.seed} ({self.run_dir})"
-
-
-def parse_seeds(values, default=1, flag="--seeds"):
-    """['1', '2'], ['1-5'] (from a list flag) or '1-3,7' -> sorted unique ints. None or nothing -> [default]
-    (default None: ValueError, a seed is required). ValueError naming `flag` and the bad part, or an empty
-    range such as 3-1."""
-    parts = str(values).split(",") if isinstance(values, str) else [str(v) for v in values or []]
-    seeds = set()
-    for part in filter(None, (p.strip() for p in parts)):
-        low, dash, high = part.partition("-")
-        try:
-            found = range(int(low), int(high) + 1) if dash and low else [int(part)]
-        except ValueError:
-            raise ValueError(f"{flag} takes integers or ranges such as 1,2,3 or 1-5, got {part!r}") from None
-        if not found:
-            raise ValueError(f"{flag} range {part!r} is empty")
-        seeds.update(found)
-    if not seeds:
-        if default is None:
-            raise ValueError(f"{flag} names no seed: {values!r}")
-        seeds = {default}
-    if min(seeds) < 0:
-        raise ValueError(f"seeds must be >= 0, got {min(seeds)}")
-    return sorted(seeds)
 
 
 def unique_runs(*plans):
@@ -107,16 +84,9 @@ def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), dataset_se
 
 
 def check_all(planned):
-    """Validates every planned run before any trains (`training.validate`), after creating their
-    tf.distribute strategy (`training.strategies.create`: a mirrored run's logical devices must exist
-    before validation starts TensorFlow; the runs of one command share the strategy settings)."""
-    import training
-    from training import strategies
-
-    if planned:
-        strategies.create(planned[0].config)
-    for run in planned:
-        training.validate(run.config)
+    """Validates every planned run before any trains, after creating their tf.distribute strategy
+    (`training.run_queue.check_all`)."""
+    run_queue.check_all(run.config for run in planned)
 
 
 def train(planned, label):

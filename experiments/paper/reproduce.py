@@ -14,12 +14,11 @@ with `--allow_partial` figures with missing or unfinished runs are drawn and mar
 
 import os
 import platform
-import time
 
 from absl import flags
 
 from experiments.paper import figure_command, figure_runs, render, settings
-from training import command_line, run_folder
+from training import command_line, run_queue
 
 FLAGS = flags.FlagValues()
 figure_command.define_figure_flags(FLAGS, defaults={"preset": "paper"})
@@ -47,57 +46,11 @@ def parse_figures(values):
     return list(dict.fromkeys(numbers))
 
 
-def steps_done(run):
-    """Steps already trained by `run`: all of them once it is finished (a run stopped when it diverged
-    included), 0 when missing."""
-    status = run.status()
-    if status != "unfinished":
-        return run.config.steps if status == "finished" else 0
-    steps = run_folder.read_metrics(run.run_dir)["step"]
-    return int(steps[-1]) if len(steps) else 0
-
-
-def cost(run, steps):
-    """Work units of `steps` steps of `run`: images through the model."""
-    config = run.config
-    return steps * config.n * config.batch_size * IMAGE_COST.get(config.dataset, 1.0)
-
-
-def _duration(seconds):
-    minutes = int(round(seconds / 60))
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{max(minutes, 1)}m"
-
-
 def train_all(runs):
-    """Trains every run (deduplicated), with one overall progress line per run. The ETA uses each
-    dataset's own measured rate (work units per second), and for a dataset not measured yet the rate of
-    the others (work units already weigh a CIFAR-10 image against an MNIST one)."""
-    import training
-
-    figure_runs.check_all(runs)
-    left = {run.run_dir: cost(run, run.config.steps - steps_done(run)) for run in runs}
-    done_runs = sum(1 for run in runs if left[run.run_dir] == 0)
-    work, seconds = {}, {}  # per dataset, trained in this session
-    for run in runs:
-        if left[run.run_dir] == 0:
-            continue
-        rates = {name: work[name] / seconds[name] for name in work if seconds[name] > 0}
-        if rates:
-            fallback = sum(work.values()) / sum(seconds.values())
-            remaining = sum(left[r.run_dir] / rates.get(r.config.dataset, fallback) for r in runs)
-            eta = f"ETA {_duration(remaining)}"
-        else:
-            eta = "ETA after the first run"
-        print(f"[reproduce] {done_runs} of {len(runs)} runs done, {len(runs) - done_runs} left, {eta}; "
-              f"now: {run.describe()}", flush=True)
-        started = time.time()
-        training.run(run.config, validated=True)
-        dataset = run.config.dataset
-        work[dataset] = work.get(dataset, 0.0) + left[run.run_dir]
-        seconds[dataset] = seconds.get(dataset, 0.0) + time.time() - started
-        left[run.run_dir] = 0.0
-        done_runs += 1
-    print(f"[reproduce] {len(runs)} of {len(runs)} runs done", flush=True)
+    """Trains every run (deduplicated), with one overall progress line per run (`training.run_queue`: the
+    ETA uses each dataset's own measured rate, and for a dataset not measured yet the rate of the others;
+    work units weigh a CIFAR-10 image against an MNIST one by `IMAGE_COST`)."""
+    run_queue.train_all(runs, "reproduce", image_cost=IMAGE_COST)
 
 
 def machine():
@@ -209,7 +162,7 @@ def main(argv):
             f"--{name}={value}" for name, value in (
                 ("preset", FLAGS.preset), ("seeds", ",".join(map(str, seeds))),
                 ("figures", ",".join(map(str, numbers))))))
-        dataset_seeds = {"cifar10": figure_runs.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
+        dataset_seeds = {"cifar10": command_line.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
         if dataset_seeds:
             command += f" --cifar10_seeds={','.join(map(str, dataset_seeds['cifar10']))}"
         reproduce(numbers, FLAGS.preset, seeds, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,

@@ -1,0 +1,90 @@
+"""The grid's cells: a cell is (row id, column id, data split, seed), one run of the run cache.
+
+Every cell is one `training.RunConfig` (the preset's settings, the row's rule and momentum, the column's
+attack, the split as `heterogeneity`, the seed), in `<results_dir>/grid/<preset>/<derived run name>/`: a
+finished cell is reused and an unfinished one resumes (`training.run`), exactly like the figures' runs.
+
+The fixed order: splits as asked, then seeds ascending, then rows as asked, then columns as asked; the
+reference cell (Average, no attack) comes first in each (split, seed) when the asked rows and columns do
+not hold it. `--shard=i/k` keeps the cells i, i + k, i + 2k, ... of that order, so k processes given the
+same flags (but the shard) share out one grid.
+"""
+
+import dataclasses
+import os
+
+from experiments.grid import settings
+from training import run_folder
+from training.config import RunConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    row: settings.Row
+    column: settings.Column
+    split: str
+    seed: int
+    config: RunConfig
+
+    @property
+    def key(self):
+        return self.row.id, self.column.id, self.split, self.seed
+
+    @property
+    def run_dir(self):
+        return run_folder.path(self.config)
+
+    def state(self):
+        """The run's `training.run_folder.RunState` (finished, unfinished or missing; diverged_at)."""
+        return run_folder.state(self.run_dir, self.config.steps)
+
+    def describe(self):
+        return f"{self.row.id} / {self.column.id} / {self.split} / seed {self.seed}"
+
+
+def results_dir(results_root, preset_name):
+    """Where the grid's runs go: `<results_root>/grid/<preset>`."""
+    return os.path.join(results_root, "grid", preset_name)
+
+
+def pairs(rows, columns):
+    """The (row, column) pairs of a grid: every asked row under every asked column, and the reference
+    (Average, no attack) first when they do not hold it."""
+    asked = [(row, column) for row in rows for column in columns]
+    if settings.REFERENCE not in {(row.id, column.id) for row, column in asked}:
+        asked.insert(0, (settings.row(settings.REFERENCE[0]), settings.column(settings.REFERENCE[1])))
+    return asked
+
+
+def plan(preset, rows, columns, splits, results_root, data_dir=None, **run_options):
+    """Every cell, in the fixed order (module doc). `rows`, `columns`: lists of `settings.Row`, `Column`;
+    `splits`: (split, seeds) pairs; `run_options`: RunConfig fields that do not change a run (strategy)."""
+    base = RunConfig(results_dir=results_dir(results_root, preset.name), data_dir=data_dir,
+                     **preset.run_fields(), **run_options)
+    cells = []
+    for split, seeds in splits:
+        for seed in seeds:
+            for row, column in pairs(rows, columns):
+                config = dataclasses.replace(base, **row.run_fields(), **column.run_fields(), heterogeneity=split,
+                                             seed=seed)
+                cells.append(Cell(row, column, split, seed, config))
+    return cells
+
+
+def parse_shard(text):
+    """'i/k' -> (i, k) with 0 <= i < k; None or '' -> (0, 1). ValueError, one line, otherwise."""
+    if not text:
+        return 0, 1
+    index, slash, count = str(text).partition("/")
+    try:
+        index, count = int(index), int(count)
+    except ValueError:
+        index = count = None
+    if not slash or index is None or not 0 <= index < count:
+        raise ValueError(f"--shard takes i/k with 0 <= i < k (this process's share of k), got {text!r}")
+    return index, count
+
+
+def shard(cells, index, count):
+    """The cells i, i + k, i + 2k, ... of `cells` (i = `index`, k = `count`)."""
+    return list(cells)[index::count]

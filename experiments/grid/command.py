@@ -1,0 +1,160 @@
+"""The robustness grid: the paper's rules and attacks (El Mhamdi, Guerraoui, Rouault, ICML 2018) beside
+today's, every rule under every attack, on i.i.d. and heterogeneous data.
+
+    python -m experiments.grid --preset=quick --data_dir=../shared/data
+    python -m experiments.grid --preset=paper --data_dir=../shared/data          # writes docs/grid/
+    python -m experiments.grid --preset=quick --rules=my-rule,average,krum,bulyan-krum --data_dir=../shared/data
+    python -m experiments.grid --preset=paper --shard=0/4 --data_dir=../shared/data   # 1 of 4 machines
+    python -m experiments.grid --preset=paper --plot_only                        # merge what is on disk
+
+Each cell (row, attack column, data split, seed) is one run of the run cache, in
+<results_dir>/grid/<preset>/<run name derived from its settings>: finished cells are reused, an interrupted
+one resumes from its checkpoint, so a finished grid trains nothing when rerun. One process trains every
+cell it owns, after validating them all, printing one progress line per cell with the cells done and left
+and an ETA. --rules and --attacks take the preset's row and column ids, or any registered rule or chain
+name (a row of its own) and any attack name; Average without attack, the reference, is always in.
+--shard=i/k trains only cells i, i + k, ... of the grid's fixed order (split, seed, row, column) and writes
+no report: give every shard the same other flags, then --plot_only merges. --plot_only trains nothing and
+reports what is on disk, marking a grid with missing or unfinished cells PARTIAL; with nothing on disk it
+writes nothing (exit 2).
+
+Writes <out_dir> (the paper preset) or <out_dir>/<preset>/ (the others): grid_<split>.png (one heatmap per
+data split, ':' written '-'), grid.md (per split: median [min, max] over the seeds per cell, the factor
+each searching attack used, the diverged runs) and README.md (settings, seeds, machine, training time,
+the findings' blocks to write and their generated numbers).
+"""
+
+import os
+
+from absl import flags
+
+from experiments.grid import cells as cells_lib
+from experiments.grid import presets, report, settings, table
+from training import command_line, run_folder, run_queue
+
+RUN_FLAGS = ("data_dir", "strategy", "replicas")
+
+FLAGS = flags.FlagValues()
+flags.DEFINE_enum("preset", "quick", list(presets.PRESETS), "paper: Figure 4's workers and schedule, 500 steps, "
+                  "3 seeds on iid; quick: every row and column, n = 11, 150 steps, seed 1 on iid (20 to 30 min "
+                  "on 2 idle cores); micro: a few steps, for tests.",
+                  flag_values=FLAGS)
+flags.DEFINE_list("seeds", None, "Seeds of every data split, e.g. 1-3 or 1,2,3; unset: the preset's (paper: "
+                  "1-3 on iid, 1 on dirichlet:0.5).", flag_values=FLAGS)
+flags.DEFINE_list("rules", None, "Row ids to run (unset: the preset's): " + ", ".join(r.id for r in settings.ROWS)
+                  + "; or any rule or chain name. Average without attack is always in.", flag_values=FLAGS)
+flags.DEFINE_list("attacks", None, "Column ids to run (unset: the preset's): "
+                  + ", ".join(c.id for c in settings.COLUMNS) + "; or any attack name.", flag_values=FLAGS)
+flags.DEFINE_list("data", None, "Data splits, e.g. iid,dirichlet:0.5 (unset: the preset's): iid, dirichlet:ALPHA "
+                  "or classes:K (training.heterogeneity).", flag_values=FLAGS)
+flags.DEFINE_string("shard", None, "i/k: train only cells i, i+k, i+2k, ... of the grid (0 <= i < k), for k "
+                    "processes sharing a results folder; no report (--plot_only merges).", flag_values=FLAGS)
+flags.DEFINE_bool("plot_only", False, "Train nothing: report the cells on disk (PARTIAL when some are missing).",
+                  flag_values=FLAGS)
+flags.DEFINE_string("results_dir", "results", "Runs go to <results_dir>/grid/<preset>/<run>.", flag_values=FLAGS)
+flags.DEFINE_string("out_dir", os.path.join("docs", "grid"), "The report goes to <out_dir> (paper preset) or "
+                    "<out_dir>/<preset>/ (the others).", flag_values=FLAGS)
+command_line.define_run_flags(FLAGS, names=list(RUN_FLAGS))
+
+
+def output_dir(out_dir, preset_name):
+    """<out_dir> for the paper preset, <out_dir>/<preset> for the others (the published report is never
+    overwritten by another preset)."""
+    return out_dir if preset_name == "paper" else os.path.join(out_dir, preset_name)
+
+
+def heatmap_name(split):
+    return f"grid_{split.replace(':', '-')}.png"
+
+
+def _unique(values):
+    return list(dict.fromkeys(value.strip() for value in values if value.strip()))
+
+
+def select(preset, rules=None, attacks=None, data=None, seeds=None):
+    """(rows, columns, [(split, seeds)]) asked for, from ids or names (None: the preset's). ValueError, one
+    line, for an unknown row or column (listing the known ones), a bad split or seed range."""
+    rows = [settings.row(row_id) for row_id in _unique(rules if rules is not None else preset.rows)]
+    columns = [settings.column(column_id) for column_id in _unique(attacks if attacks is not None else preset.columns)]
+    if not rows:
+        raise ValueError("--rules names no row")
+    if not columns:
+        raise ValueError("--attacks names no column")
+    splits = [settings.split(spec) for spec in _unique(data if data is not None else [s for s, _ in preset.splits])]
+    if not splits:
+        raise ValueError("--data names no data split")
+    chosen = command_line.parse_seeds(seeds, default=None) if seeds is not None else None
+    return rows, columns, [(split, tuple(chosen or preset.seeds(split))) for split in splits]
+
+
+def command_text(preset_name, rules, attacks, data, seeds):
+    parts = [f"--preset={preset_name}"]
+    for name, values in (("rules", rules), ("attacks", attacks), ("data", data), ("seeds", seeds)):
+        if values is not None:
+            parts.append(f"--{name}={','.join(map(str, values))}")
+    return "python -m experiments.grid " + " ".join(parts)
+
+
+def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, shard=None, plot_only=False,
+             results_dir="results", out_dir=os.path.join("docs", "grid"), data_dir=None, **run_options):
+    """Trains (unless `plot_only`) the cells of this process's shard, then, unsharded, writes the report.
+    `preset`: a preset name or a `presets.Preset`. Returns the paths written ([] for a shard)."""
+    preset = presets.get(preset) if isinstance(preset, str) else preset
+    rows, columns, splits = select(preset, rules, attacks, data, seeds)
+    index, count = cells_lib.parse_shard(shard)
+    planned = cells_lib.plan(preset, rows, columns, splits, results_dir, data_dir, **run_options)
+    if not plot_only:
+        mine = cells_lib.shard(planned, index, count)
+        run_queue.train_all(mine, "grid", noun=("cell", "cells"))
+        if count > 1:
+            print(f"[grid] shard {index}/{count}: its {len(mine)} of {len(planned)} cells are trained; once every "
+                  "shard is done, --plot_only writes the report", flush=True)
+            return []
+    if not table.anything_on_disk(planned):
+        raise ValueError(f"no cell of this grid is finished under {cells_lib.results_dir(results_dir, preset.name)}; "
+                         "nothing to report (check --results_dir and --preset)")
+    return write_report(preset, planned, rows, columns, splits, output_dir(out_dir, preset.name),
+                        command_text(preset.name, rules, attacks, data, seeds))
+
+
+def write_report(preset, planned, rows, columns, splits, target, command):
+    """The heatmaps, grid.md and README.md of the planned cells on disk, into `target`."""
+    from experiments.paper.reproduce import machine
+    from plots.grid_plot import plot_grid
+
+    tables = table.collect(planned)
+    preset_line = preset.describe()
+    os.makedirs(target, exist_ok=True)
+    paths, heatmaps = [], {}
+    for split, split_table in tables.items():
+        heatmaps[split] = heatmap_name(split)
+        paths.append(plot_grid(table.heatmap_data(split_table, preset_line), os.path.join(target, heatmaps[split])))
+    paths.append(os.path.join(target, "grid.md"))
+    with open(paths[-1], "w", encoding="utf-8") as file:
+        file.write(table.grid_markdown(tables, preset_line))
+    seconds = sum(_wall_time(cell) for cell in planned)
+    all_rows = list(dict.fromkeys(cell.row for cell in planned))
+    all_columns = list(dict.fromkeys(cell.column for cell in planned))
+    paths.append(report.write(os.path.join(target, "README.md"), tables, heatmaps, preset_line, all_rows, all_columns,
+                              splits, command, machine(), seconds, len(planned)))
+    if any(split_table.partial for split_table in tables.values()):
+        print("[grid] PARTIAL: some cells are missing or unfinished", flush=True)
+    print("[grid] wrote " + ", ".join(paths), flush=True)
+    return paths
+
+
+def _wall_time(cell):
+    if cell.state().status == run_folder.MISSING:
+        return 0.0
+    wall = run_folder.read_metrics(cell.run_dir)["wall_time"]
+    return float(wall[-1]) if len(wall) else 0.0
+
+
+def main(argv):
+    del argv  # no positional arguments (`command_line.run`)
+    try:
+        run_grid(FLAGS.preset, FLAGS.rules, FLAGS.attacks, FLAGS.data, FLAGS.seeds, FLAGS.shard, FLAGS.plot_only,
+                 FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
+                 **command_line.run_options(FLAGS, ["strategy", "replicas"]))
+    except ValueError as error:
+        command_line.fail(str(error))

@@ -1,0 +1,239 @@
+"""The robustness grid (`python -m experiments.grid`) at the micro preset on a small synthetic dataset:
+sharding then merging gives the table of one unsharded run, the heatmap's worst-case column and row order,
+resuming an interrupted cell, a finished grid retraining nothing, bad values, a custom rule's row, and
+--plot_only with nothing on disk."""
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aggregators import registry
+from aggregators.rule import Rule
+from experiments.grid import cells, command, findings, presets, report, settings, table
+from training import command_line, datasets, loop, run_folder
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
+
+MICRO = dataclasses.replace(presets.get("micro"), dataset="synthetic")  # 4 steps, n = 11, f = 2
+GRID = dict(rules=["average", "krum"], attacks=["none", "lp", "signflip"], data=["iid"])  # 6 cells
+
+
+def _smallest_norms(gradients, f):
+    """README's example rule: the mean of the n - f rows of smallest l2 norm."""
+    norms = tf.norm(gradients, axis=1)
+    keep = tf.argsort(norms)[: gradients.shape[0] - f]
+    return tf.reduce_mean(tf.gather(gradients, keep), axis=0)
+
+
+registry.register(Rule(name="test-smallest-norms", source="tests only", workers=(2, 1), aggregate_fn=_smallest_norms))
+
+
+def _grid(results, out, **changes):
+    return command.run_grid(MICRO, **{**GRID, **changes}, results_dir=str(results), out_dir=str(out))
+
+
+def _planned(results, **changes):
+    selection = {**GRID, **changes}
+    rows, columns, splits = command.select(MICRO, selection["rules"], selection["attacks"], selection["data"])
+    return cells.plan(MICRO, rows, columns, splits, str(results))
+
+
+def _forbid_training(monkeypatch):
+    monkeypatch.setattr(loop, "make_train_step", lambda *args, **kwargs: pytest.fail("a finished cell trained"))
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    """The 6-cell grid trained unsharded, once for this module: (results folder, report folder)."""
+    base = tmp_path_factory.mktemp("whole")
+    _grid(base / "results", base / "out")
+    return base / "results", base / "out" / "micro"
+
+
+def test_sharded_then_merged_gives_the_unsharded_table(whole, tmp_path, capsys):
+    results, out = tmp_path / "results", tmp_path / "out"
+    assert _grid(results, out, shard="0/2") == []  # a shard trains and writes no report
+    assert not os.path.exists(out)
+    assert "[grid] 3 of 3 cells done" in capsys.readouterr().out
+    partial = _grid(results, out, plot_only=True)
+    assert "PARTIAL" in open(out / "micro" / "grid.md").read().splitlines()[0]
+    assert "PARTIAL" in open(out / "micro" / "README.md").read()
+    assert len(partial) == 3  # grid_iid.png, grid.md, README.md
+    _grid(results, out, shard="1/2")
+    _grid(results, out, plot_only=True)
+    merged = open(out / "micro" / "grid.md").read()
+    assert "PARTIAL" not in merged and "missing" not in merged
+    assert merged == open(whole[1] / "grid.md").read()
+
+
+def test_shards_partition_the_fixed_order(tmp_path):
+    planned = _planned(tmp_path, data=["iid", "dirichlet:0.5"])
+    keys = [cell.key for cell in planned]
+    assert keys[:3] == [("average", "none", "iid", 1), ("average", "lp", "iid", 1), ("average", "signflip", "iid", 1)]
+    assert keys[6][2] == "dirichlet:0.5" and len(keys) == 12
+    shards = [cells.shard(planned, i, 3) for i in range(3)]
+    assert sorted(cell.key for part in shards for cell in part) == sorted(keys)
+    assert [cell.key for cell in shards[1]] == keys[1::3]
+
+
+def test_the_reference_cell_is_always_planned(tmp_path):
+    keys = [cell.key for cell in _planned(tmp_path, rules=["krum"], attacks=["lp"])]
+    assert keys == [("average", "none", "iid", 1), ("krum", "lp", "iid", 1)]
+
+
+def test_a_finished_grid_trains_nothing(whole, tmp_path, monkeypatch, capsys):
+    planned = _planned(whole[0])
+    assert all(cell.state().finished for cell in planned)
+    _forbid_training(monkeypatch)
+    _grid(whole[0], tmp_path)
+    out = capsys.readouterr().out
+    assert "[grid] 6 of 6 cells done" in out and "now:" not in out
+
+
+def test_an_interrupted_cell_resumes(whole, tmp_path, monkeypatch, capsys):
+    real = loop.make_train_step
+
+    def crashing(*args, **kwargs):  # the 3rd step raises, as a kill would stop it (checkpoint at step 2)
+        train_step, names = real(*args, **kwargs)
+        calls = []
+
+        def step():
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt("simulated interrupt")
+            return train_step()
+
+        return step, names
+
+    reference = dict(rules=["average"], attacks=["none"])
+    (cell,) = _planned(tmp_path / "results", **reference)
+    monkeypatch.setattr(loop, "make_train_step", crashing)
+    with pytest.raises(KeyboardInterrupt):
+        _grid(tmp_path / "results", tmp_path / "out", **reference)
+    assert cell.state().status == run_folder.UNFINISHED
+    monkeypatch.setattr(loop, "make_train_step", real)
+    capsys.readouterr()
+    _grid(tmp_path / "results", tmp_path / "out", **reference)
+    assert "resuming from the checkpoint at step 2" in capsys.readouterr().out
+    assert cell.state().finished
+    resumed = run_folder.read_metrics(cell.run_dir)
+    (uninterrupted,) = [c for c in _planned(whole[0]) if c.key == cell.key]
+    expected = run_folder.read_metrics(uninterrupted.run_dir)
+    for column in expected:
+        if column != "wall_time":
+            np.testing.assert_array_equal(resumed[column], expected[column], err_msg=column)
+
+
+def _result(row, column, value):
+    result = table.CellResult(row, column, (1,))
+    result.finals[1] = value
+    return result
+
+
+def test_worst_case_is_the_minimum_over_the_attack_cells_and_rows_sort_by_it():
+    rows = [settings.Row(name, name.upper(), "average") for name in ("a", "b", "c")]
+    columns = [settings.column(name) for name in ("none", "lp", "signflip")]
+    values = {"a": (0.1, 0.5, 0.7), "b": (0.9, 0.2, 0.3), "c": (0.9, 0.8, 0.6)}  # none is not an attack
+    split = table.SplitTable("iid", (1,), rows, columns, {(row.id, column.id): _result(row, column, values[row.id][j])
+                                                          for row in rows for j, column in enumerate(columns)})
+    del split.cells[("c", "signflip")]  # a cell the grid does not hold
+    data = table.heatmap_data(split, "preset test")
+    assert data.row_labels == ("C", "A", "B")
+    np.testing.assert_array_equal(data.worst, [0.8, 0.5, 0.2])
+    assert split.worst_case("b") == (0.2, ["lp"])
+    assert data.texts[0] == ("90.0", "80.0", "") and not data.partial
+
+
+def test_heatmap_data_of_a_trained_grid(whole):
+    (split,) = table.collect(_planned(whole[0])).values()
+    data = table.heatmap_data(split, "preset micro")
+    attack = [j for j, column in enumerate(split.columns) if column.attack != "none"]
+    assert [column.id for column in split.columns] == ["none", "lp", "signflip"]
+    np.testing.assert_array_equal(data.worst, np.nanmin(data.values[:, attack], axis=1))
+    assert list(data.worst) == sorted(data.worst, reverse=True)
+    assert os.path.getsize(whole[1] / "grid_iid.png") < 300_000
+    factor = split.cells[("krum", "lp")].factor
+    assert factor is not None and factor > 0 and split.cells[("krum", "signflip")].factor is None
+
+
+def test_a_custom_rule_gets_its_row(whole, tmp_path):
+    paths = _grid(whole[0], tmp_path, rules=["test-smallest-norms"], attacks=["none"])
+    report = open(paths[1]).read()
+    line = next(line for line in report.splitlines() if line.startswith("| test-smallest-norms |"))
+    assert float(line.split("|")[2]) > 0  # its accuracy under no attack
+    assert settings.row("test-smallest-norms") == settings.Row("test-smallest-norms", "test-smallest-norms",
+                                                              "test-smallest-norms")
+
+
+def test_a_written_finding_survives_a_new_report(whole, tmp_path):
+    paths = _grid(whole[0], tmp_path, plot_only=True)
+    readme = paths[-1]
+    text = open(readme).read()
+    assert text.count(report.PLACEHOLDER) == len(findings.QUESTIONS)
+    marker = "<!-- finding: best-worst-case -->\n"
+    open(readme, "w").write(text.replace(marker + report.PLACEHOLDER, marker + "Krum holds best.\nSee the table."))
+    _grid(whole[0], tmp_path, plot_only=True)
+    text = open(readme).read()
+    assert marker + "Krum holds best.\nSee the table.\n<!-- end of finding -->" in text
+    assert text.count(report.PLACEHOLDER) == len(findings.QUESTIONS) - 1
+
+
+def test_plot_only_with_nothing_on_disk_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match="no cell of this grid is finished under"):
+        _grid(tmp_path / "results", tmp_path / "out", plot_only=True)
+    assert not os.path.exists(tmp_path / "out")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rules=krum,nope"], "error: unknown row 'nope'; rows: average, krum, geomed, bulyan-krum, "),
+    (["--attacks=lp,zzz"], "error: unknown column 'zzz'; columns: none, lp, linf, alie, alie-auto, "),
+    (["--shard=3/2"], "error: --shard takes i/k with 0 <= i < k (this process's share of k), got '3/2'"),
+    (["--shard=1"], "error: --shard takes i/k"),
+    (["--seeds=3-1"], "error: --seeds range '3-1' is empty"),
+    (["--seeds=,"], "error: --seeds names no seed"),
+    (["--data=dirichlet:-1"], "error: --data: heterogeneity dirichlet:ALPHA needs a finite ALPHA > 0"),
+    (["--preset=huge"], "error: flag --preset=huge: value should be one of <paper|quick|micro>"),
+    (["--plot_only", "--results_dir=/nonexistent/grid"], "error: no cell of this grid is finished under"),
+])
+def test_a_bad_value_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            command_line.parser(command.FLAGS, command.__doc__)(["grid", f"--out_dir={tmp_path}"] + argv)
+            command.main(["grid"])
+    finally:
+        command.FLAGS.unparse_flags()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(err) == 1 and err[0].startswith(message), err
+    assert os.listdir(tmp_path) == []
+
+
+def test_help_lists_the_flags(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        command_line.parser(command.FLAGS, command.__doc__)(["grid", "--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0 and out.startswith("The robustness grid")
+    for name in ("preset", "seeds", "rules", "attacks", "data", "shard", "plot_only", "results_dir", "out_dir",
+                 "data_dir", "strategy", "replicas"):
+        assert f"--{name}" in out or f"--[no]{name}" in out, name
+
+
+def test_the_command_runs_as_a_package():
+    result = subprocess.run([sys.executable, "-m", "experiments.grid", "--preset=micro", "--shard=2/2"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and "Traceback" not in result.stderr and errors == [
+        "error: --shard takes i/k with 0 <= i < k (this process's share of k), got '2/2'"]
+
+
+def test_output_folders_keep_the_published_report():
+    assert command.output_dir(os.path.join("docs", "grid"), "paper") == os.path.join("docs", "grid")
+    assert command.output_dir(os.path.join("docs", "grid"), "quick") == os.path.join("docs", "grid", "quick")
+    assert cells.results_dir("results", "micro") == os.path.join("results", "grid", "micro")
+    assert command.heatmap_name("dirichlet:0.5") == "grid_dirichlet-0.5.png"
