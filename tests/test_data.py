@@ -205,3 +205,24 @@ def test_tfds_only_without_data_dir_or_when_asked(tmp_path, monkeypatch):
     datasets.load("mnist")
     datasets.load("mnist", data_dir=str(tmp_path), tfds_dir="t", source="tfds")  # data_dir: TFDS's manual_dir
     assert calls == [("mnist", None, None), ("mnist", str(tmp_path), "t")]
+
+
+def test_standard_files_are_read_once_per_process_until_they_change(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    labels = np.array([3, 7], np.uint8)
+
+    def write(label_values):
+        for prefix in ("train", "t10k"):
+            _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+            _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", label_values)
+
+    write(labels)
+    first = datasets.load("mnist", data_dir=str(tmp_path))
+    assert datasets.load("mnist", data_dir=str(tmp_path)) is first  # the same arrays, not read again
+    with pytest.raises(ValueError):
+        first.train_labels[0] = 1  # shared by every run of the process: read-only
+    write(np.array([4, 5], np.uint8))
+    os.utime(folder / "train-labels-idx1-ubyte.gz", ns=(1, 1))  # a replaced file, whatever the clock
+    np.testing.assert_array_equal(datasets.load("mnist", data_dir=str(tmp_path)).train_labels, [4, 5])

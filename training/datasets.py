@@ -78,7 +78,33 @@ def load(name, data_dir=None, tfds_dir=None, source="auto"):
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(names())}")
     if source not in SOURCES:
         raise ValueError(f"data source must be one of {', '.join(SOURCES)}, got {source!r}")
-    return _LOADERS[name](data_dir, tfds_dir, source)
+    standard_files = name in raw_files.NAMES and uses_raw_files(data_dir, source)
+    if not (standard_files and data_dir and os.path.isdir(data_dir)):
+        return _LOADERS[name](data_dir, tfds_dir, source)
+    key = (name, os.path.realpath(data_dir), _files_signature(data_dir))
+    if key not in _LOADED:  # many short runs in one process (a grid) read the files once
+        _LOADED.clear()  # one dataset at a time: CIFAR-10 is 180 MB
+        dataset = _LOADERS[name](data_dir, tfds_dir, source)
+        for array in (dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels):
+            array.setflags(write=False)  # shared by the runs of the process
+        _LOADED[key] = dataset
+    return _LOADED[key]
+
+
+_LOADED = {}
+
+
+def _files_signature(data_dir, depth=3):
+    """(path, size, mtime) of every file under `data_dir` (a few levels deep): a changed or replaced
+    file makes `load` read the files again."""
+    signature = []
+    for folder, subfolders, files in os.walk(data_dir):
+        if folder[len(data_dir):].count(os.sep) >= depth:
+            subfolders.clear()
+        for file in files:
+            stat = os.stat(os.path.join(folder, file))
+            signature.append((os.path.join(folder, file), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(signature))
 
 
 def uses_raw_files(data_dir, source):
