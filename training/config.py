@@ -13,6 +13,9 @@ from training.errors import RunError
 LOGISTICS = ("results_dir", "run_name", "data_dir", "tfds_dir", "checkpoint_every", "strategy", "replicas",
              "keep_diverged")
 
+# Compute dtypes of the workers' gradients (`RunConfig.precision`, `models.with_precision`).
+PRECISIONS = ("float32", "mixed_bfloat16")
+
 
 def _field(default, help, choices=None, closed=True, named_at_default=True):
     """A `RunConfig` field with its command-line help (`training.command_line` makes one flag of each);
@@ -97,6 +100,14 @@ class RunConfig:
                                        "(every worker samples the whole training set), dirichlet:ALPHA (each "
                                        "class split over the workers with Dirichlet(ALPHA) proportions) or "
                                        "classes:K (each worker holds K classes).", named_at_default=False)
+    precision: str = _field("float32", "Compute dtype of the workers' forward and backward passes: float32 (the "
+                                       "paper's; the default) or mixed_bfloat16 (Keras mixed precision: bfloat16 "
+                                       "compute on float32 parameters, the loss in float32, float32 gradients; "
+                                       "the rule, attacks, momentum, update and evaluation stay float32). Not the "
+                                       "paper's: for exploratory runs. Faster on CPUs with AVX512_BF16 or AMX "
+                                       "(Figure 3's CIFAR-10 step: ~1.4x, benchmarks/bench_training.py --cifar) "
+                                       "and on GPUs with bf16 tensor cores (NVIDIA Ampere or newer; untested: no "
+                                       "GPU here).", PRECISIONS, named_at_default=False)
 
     def trajectory(self):
         """The settings that determine the metrics (everything but `LOGISTICS`), as a dict; the fields
@@ -153,6 +164,8 @@ def validate(config):
         value = getattr(config, name)
         check(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
               f"{name} must be a finite number, got {value!r}")
+    check(config.precision in PRECISIONS,
+          f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}")
     check(isinstance(config.keep_diverged, bool),
           f"keep_diverged must be True or False, got {config.keep_diverged!r}")
     check(config.f >= 0, f"f must be >= 0, got f={config.f}")

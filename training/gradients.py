@@ -10,6 +10,15 @@ Methods (same result, speed differs; `benchmarks/bench_training.py` compares the
   Fastest on CPU (DEFAULT_METHOD): w independent small backprops parallelise well, and pfor's
   batched matrix products and its while-loop fallback for convolution filters cost more.
 The tests check every method against eager per-worker Keras tapes and a NumPy backprop.
+
+Precision (`RunConfig.precision`): `model` may be a Keras mixed precision copy (`models.with_precision`,
+"mixed_bfloat16": each layer computes in bfloat16 on the float32 parameter values it is given, cast on the
+way in, so the backward pass runs in bfloat16 and the gradients w.r.t. those values come out float32).
+Its bfloat16 logits are cast to float32 before the softmax cross-entropy: the softmax's exp and log-sum
+and the batch mean would lose precision in bfloat16's 8-bit mantissa (Keras's mixed precision guide keeps
+the softmax and the loss in float32 for numeric stability); bfloat16 has float32's exponent range, so
+there is no loss scaling. The L2 term, the [w, d] result and the losses stay float32. With a float32
+model the casts are no-ops: the graph is the float32 one.
 """
 
 import tensorflow as tf
@@ -27,7 +36,8 @@ def per_worker_gradients(model, values, images, labels, l2, method="batched"):
     data gradients rather than differentiated w times.
 
     Args:
-      model: a Keras model without non-trainable variables, called through `stateless_call`.
+      model: a Keras model without non-trainable variables, called through `stateless_call`; a mixed
+        precision copy (`models.with_precision`) computes in bfloat16, the results staying float32.
       values: the model's trainable values (list of tensors, in `model.trainable_variables` order).
       images: [w, b, ...] float inputs, worker i's batch in row i. labels: [w, b] int.
     Returns:
@@ -39,7 +49,7 @@ def per_worker_gradients(model, values, images, labels, l2, method="batched"):
 
     def data_loss(worker_values, x, y):
         logits, _ = model.stateless_call(worker_values, [], x)
-        return loss_fn(logits, y, worker_values, 0.0)
+        return loss_fn(tf.cast(logits, tf.float32), y, worker_values, 0.0)  # float32 loss (module docstring)
 
     if method == "batched":
         stacked = [tf.broadcast_to(v, [workers] + v.shape.as_list()) for v in values]
@@ -77,7 +87,7 @@ def union_gradient(model, values, images, labels, l2):
     with tf.GradientTape() as tape:
         tape.watch(values)
         logits, _ = model.stateless_call(values, [], union_x)
-        loss = loss_fn(logits, union_y, values, l2)
+        loss = loss_fn(tf.cast(logits, tf.float32), union_y, values, l2)
     return flatten(tape.gradient(loss, values)), loss
 
 

@@ -25,6 +25,11 @@ holds NaN: that is the rule's failure, which the metrics show); the step reports
 (and non-finite new parameters as `params_finite = False`), and the loop stops the run there unless
 `keep_diverged`.
 
+Precision (`config.precision`): "mixed_bfloat16" runs only the workers' forward and backward passes in
+bfloat16, through a Keras mixed precision copy of the model (`models.with_precision`) fed the float32
+parameters; their gradients come out float32 (`training.gradients`), and everything after them (momentum,
+attack, rule, update) and the evaluation (the float32 model) stay float32. "float32" uses the model itself.
+
 One step function (`make_step_body`) for every strategy: only its gradient stage differs, here the h
 gradients of this process (`make_worker_gradients`), or their shares over tf.distribute replicas gathered
 into the same [h, d] (`training.distributed`).
@@ -36,6 +41,7 @@ import tensorflow as tf
 
 import aggregators
 import attacks
+import models
 from attacks.labelflip import flip_labels
 from training import (distributed, dry_run, flat, heterogeneity, momentum, pipeline, sampling, step_state,
                       workers)
@@ -114,8 +120,10 @@ def make_worker_gradients(config, model, dataset, method, shares=None):
     a worker's batch depends on (seed, t, worker) only; from its share in `shares`, the honest workers'
     `training.heterogeneity.Shares`, when not None). `first` may be a tensor. When the attack needs
     "flipped_gradients", workers n - f, ..., n - 1 compute on flipped labels (`attacks.labelflip`) while
-    the attack is active."""
+    the attack is active. The passes compute in `config.precision` (`models.with_precision`); the
+    gradients are float32."""
     shapes = [v.shape for v in model.trainable_variables]
+    compute_model = models.with_precision(model, config.precision)
     train_images = tf.convert_to_tensor(dataset.train_images)
     train_labels = tf.convert_to_tensor(dataset.train_labels)
     population = int(dataset.train_images.shape[0])
@@ -134,7 +142,7 @@ def make_worker_gradients(config, model, dataset, method, shares=None):
             byzantine = tf.range(count) + tf.cast(first, tf.int32) >= config.n - config.f
             flipped = tf.logical_and(byzantine, attacks.active(t, config.attack_start, config.attack_stop))
             labels = tf.where(flipped[:, None], flip_labels(labels, classes), labels)
-        return per_worker_gradients(model, flat.unflatten(x, shapes), images, labels, config.l2, method)
+        return per_worker_gradients(compute_model, flat.unflatten(x, shapes), images, labels, config.l2, method)
 
     return worker_gradients
 
