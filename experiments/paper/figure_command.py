@@ -18,13 +18,13 @@ from absl import flags
 from experiments.paper import figure_runs, presets, render, settings
 from training import command_line
 
-RUN_FLAGS = ("data_dir", "strategy", "replicas")  # RunConfig fields passed through to every run
+RUN_FLAGS = ("data_dir", "strategy", "replicas", "precision")  # RunConfig fields passed through to every run
 
 
 def define_figure_flags(flag_values, defaults=None):
     """Defines the shared figure flags on `flag_values`: --preset, --results_dir, --seed, --seeds,
-    --plot_only, --allow_partial, and the run flags --data_dir, --strategy, --replicas
-    (`training.command_line.define_run_flags`). `defaults` ({name: value}) sets this command's defaults."""
+    --plot_only, --allow_partial, and the run flags --data_dir, --strategy, --replicas, --precision
+    (`training.command_line.define_run_flags`; a non-default precision gives other runs than the paper's). `defaults` ({name: value}) sets this command's defaults."""
     defaults = dict(defaults or {})
     flags.DEFINE_enum("preset", defaults.pop("preset", "quick"), list(presets.PRESETS),
                       "paper: exact settings; quick: short CPU runs; micro: a few steps for tests.",
@@ -62,8 +62,9 @@ def seeds_of(flag_values):
 
 
 def run_options(flag_values):
-    """{strategy, replicas}: the run flags that do not change a run, for every planned run."""
-    return command_line.run_options(flag_values, ["strategy", "replicas"])
+    """{strategy, replicas, precision}: the run flags given to every planned run (the first two do not
+    change a run; precision=mixed_bfloat16 does, and its runs have other names)."""
+    return command_line.run_options(flag_values, ["strategy", "replicas", "precision"])
 
 
 def run_figure(number, preset_name="quick", results_dir="results", out_dir="figures", data_dir=None,

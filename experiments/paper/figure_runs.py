@@ -58,7 +58,8 @@ def run_config(base, panel, curve, preset, seed):
 def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), dataset_seeds=None, **run_options):
     """The runs of `figure` under a preset, seed by seed: a list of PlannedRun, and one description line
     per panel. `dataset_seeds` ({dataset: seeds}) gives some datasets' panels other seeds than `seeds`.
-    `run_options` are further RunConfig fields that do not change a run (e.g. its strategy)."""
+    `run_options` are further RunConfig fields given to every run: its strategy and replicas, which do not
+    change a run, or a precision other than float32, which does (the description lines then say so)."""
     planned, lines = [], []
     dataset_seeds = dataset_seeds or {}
     every_seed = sorted(set(seeds).union(*dataset_seeds.values()))
@@ -67,7 +68,8 @@ def plan(figure, preset_name, results_dir, data_dir=None, seeds=(1,), dataset_se
         preset = presets.get(preset_name, panel.dataset)
         panel_seeds = dataset_seeds.get(panel.dataset, seeds)
         shown = "" if list(panel_seeds) == every_seed else f", seeds {', '.join(map(str, panel_seeds))}"
-        lines.append(f"{panel.label}: {preset.describe(panel)}{shown}")
+        precision = "" if base.precision == "float32" else f", {base.precision} worker gradients (not the paper's)"
+        lines.append(f"{panel.label}: {preset.describe(panel)}{shown}{precision}")
     for seed in every_seed:
         for panel in figure.panels:
             if seed not in dataset_seeds.get(panel.dataset, seeds):
