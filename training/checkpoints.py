@@ -102,34 +102,39 @@ def read(directory, names, step=None):
     return {name: reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE") for name in names}, chosen
 
 
-def _read(prefix, variables):
-    """name -> the value of that variable in checkpoint `prefix`, every one read (checksums checked)."""
+def _read(prefix, variables, optional=()):
+    """name -> the value of that variable in checkpoint `prefix`, every one read (checksums checked);
+    a name in `optional` that the checkpoint lacks (written before it existed) is left out."""
     reader = tf.train.load_checkpoint(prefix)
     values = {}
     for name, variable in variables.items():
-        value = reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE")
+        key = f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
+        if name in optional and not reader.has_tensor(key):
+            continue
+        value = reader.get_tensor(key)
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(f"{name} has shape {list(value.shape)}, not {list(variable.shape)}")
         values[name] = value
     return values
 
 
-def restore(directory, variables):
+def restore(directory, variables, optional=()):
     """Assigns `variables` (name -> `tf.Variable`) from the newest readable checkpoint of `directory`;
     returns its step, or None when there is none (nothing assigned). Warns about each unreadable one,
-    naming its file; raises `RunError` when all are unreadable."""
+    naming its file; raises `RunError` when all are unreadable. Variables named in `optional` keep their
+    value when a checkpoint lacks them."""
     tried = []
     for step in reversed(steps(directory)):
         prefix = _prefix(directory, step)
         try:
-            values = _read(prefix, variables)
+            values = _read(prefix, variables, optional)
         except (tf.errors.OpError, ValueError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             logging.warning("checkpoint %s is unreadable (%s); trying the previous one", prefix, reason[:200])
             tried.append(os.path.basename(prefix))
             continue
-        for name, variable in variables.items():
-            variable.assign(values[name])
+        for name, value in values.items():
+            variables[name].assign(value)
         if tried:
             logging.warning("resuming from %s, the newest readable checkpoint", prefix)
         return step

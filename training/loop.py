@@ -98,7 +98,11 @@ def run(config, progress=True, validated=False):
     state = step_state.create(config, d, strategy)  # the worker momenta, the attack's state
     saved_variables = {"params": params, "step": step, **state.variables()}
     checkpoint_dir = os.path.join(run_dir, "checkpoints")
-    checkpoints.restore(checkpoint_dir, saved_variables)
+    # Steps with a non-finite update so far: checkpointed, so that a resumed run counts as an uninterrupted
+    # one (checkpoints written before the counter existed resume it from 0).
+    nonfinite_steps = tf.Variable(0, dtype=tf.int64, trainable=False)
+    checkpointed = {**saved_variables, "nonfinite_steps": nonfinite_steps}
+    checkpoints.restore(checkpoint_dir, checkpointed, optional=("nonfinite_steps",))
     distributed.sync_from_chief(strategy, list(saved_variables.values()))
     start = int(step.numpy())
     if start > config.steps:
@@ -110,7 +114,7 @@ def run(config, progress=True, validated=False):
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
     previous = saved.get("diverged_at") if saved else None  # a session that trained on past it
     diverged_at = previous if previous is not None and previous <= start else None
-    nonfinite = 0
+    nonfinite = int(nonfinite_steps.numpy())
 
     data = {} if shares is None else {"class_histograms": shares.histograms.tolist()}  # per honest worker
 
@@ -160,6 +164,7 @@ def run(config, progress=True, validated=False):
             stop = reason is not None and not config.keep_diverged
             if not out["finite"] or not out["params_finite"]:
                 nonfinite += 1
+                nonfinite_steps.assign(nonfinite)
                 if config.keep_diverged and (nonfinite == 1 or nonfinite % 100 == 0):
                     logging.warning("step %d: the update is not finite (%d step(s) so far); it is applied as it "
                                     "is (keep_diverged)", done, nonfinite)
@@ -180,7 +185,7 @@ def run(config, progress=True, validated=False):
                 log.flush()
                 writer.flush()
                 if chief:
-                    checkpoints.save(checkpoint_dir, done, saved_variables)
+                    checkpoints.save(checkpoint_dir, done, checkpointed)
             report(done, accuracy)
             if stop:
                 if chief:
