@@ -13,9 +13,10 @@ import attacks
 import models
 import training
 from models.loss import loss_fn
-from training import checkpoints, datasets, flat, loop, sampling
+from training import checkpoints, datasets, flat, sampling
 from training.gradients import per_worker_gradients
 from training.step import make_worker_gradients
+from interrupting import interrupted_then_resumed
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
 MIMIC_STATE = {"mu": [6], "z": [6], "target": [], "calls": []}
@@ -143,25 +144,8 @@ def test_momentum_mimic_and_dirichlet_data_resume_bit_for_bit(tmp_path, monkeypa
                     momentum=0.9, heterogeneity="dirichlet:0.5", batch_size=6, lr0=0.5, lr_decay=100, steps=6,
                     eval_every=3, checkpoint_every=2, seed=3, results_dir=str(tmp_path))
     whole = training.run(training.RunConfig(**settings, run_name="whole"), progress=False)
-    real = loop.make_train_step
-
-    def crashing(*args, **kwargs):  # the 5th step raises, as a kill would stop it: resumed from step 4
-        train_step, names = real(*args, **kwargs)
-        calls = []
-
-        def step():
-            calls.append(1)
-            if len(calls) == 5:
-                raise KeyboardInterrupt("simulated interrupt")
-            return train_step()
-
-        return step, names
-
-    monkeypatch.setattr(loop, "make_train_step", crashing)
-    with pytest.raises(KeyboardInterrupt):
-        training.run(training.RunConfig(**settings, run_name="resumed"), progress=False)
-    monkeypatch.setattr(loop, "make_train_step", real)
-    resumed = training.run(training.RunConfig(**settings, run_name="resumed"), progress=False)
+    # the 5th step raises, as a kill would stop it: resumed from the checkpoint at step 4
+    resumed = interrupted_then_resumed(monkeypatch, training.RunConfig(**settings, run_name="resumed"), call=5)
     got, want = training.read_metrics(resumed), training.read_metrics(whole)
     assert list(got) == list(want) and "target" in got
     for column in want:

@@ -15,7 +15,8 @@ import tensorflow as tf
 from aggregators import registry
 from aggregators.rule import Rule
 from experiments.grid import cells, command, findings, presets, report, settings, table
-from training import command_line, datasets, loop, run_folder
+from interrupting import steps_raising_at
+from training import command_line, datasets, run_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -98,27 +99,12 @@ def test_a_finished_grid_trains_nothing(whole, tmp_path, monkeypatch, capsys):
 
 
 def test_an_interrupted_cell_resumes(whole, tmp_path, monkeypatch, capsys):
-    real = loop.make_train_step
-
-    def crashing(*args, **kwargs):  # the 3rd step raises, as a kill would stop it (checkpoint at step 2)
-        train_step, names = real(*args, **kwargs)
-        calls = []
-
-        def step():
-            calls.append(1)
-            if len(calls) == 3:
-                raise KeyboardInterrupt("simulated interrupt")
-            return train_step()
-
-        return step, names
-
     reference = dict(rules=["average"], attacks=["none"])
     (cell,) = _planned(tmp_path / "results", **reference)
-    monkeypatch.setattr(loop, "make_train_step", crashing)
-    with pytest.raises(KeyboardInterrupt):
+    # the 3rd step raises, as a kill would stop it (checkpoint at step 2)
+    with steps_raising_at(monkeypatch, 3), pytest.raises(KeyboardInterrupt):
         _grid(tmp_path / "results", tmp_path / "out", **reference)
     assert cell.state().status == run_folder.UNFINISHED
-    monkeypatch.setattr(loop, "make_train_step", real)
     capsys.readouterr()
     _grid(tmp_path / "results", tmp_path / "out", **reference)
     assert "resuming from the checkpoint at step 2" in capsys.readouterr().out
