@@ -121,9 +121,12 @@ def test_selection_only_for_selecting_rules():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_output_is_a_tensor_in_the_input_dtype(name, dtype):
     x = rows(11, 3, dtype)
+    expected = reference.RULES[name](x, 2)  # the NumPy transcription, in float64
+    tolerance = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
     for gradients in (x, tf.constant(x)):
         out = aggregators.aggregate(name, gradients, 2)
         assert isinstance(out, tf.Tensor) and out.dtype == tf.as_dtype(dtype) and out.shape == (3,)
+        np.testing.assert_allclose(out.numpy(), expected, **tolerance, err_msg=name)
 
 
 @pytest.mark.parametrize("norm", [1, 2, "inf"])
@@ -161,7 +164,11 @@ def test_pairwise_distances_match_numpy(norm, dtype):
                                else 1e-12, atol=1e-4 if dtype == np.float32 else 1e-12)
     np.testing.assert_array_equal(out, out.T)
     np.testing.assert_array_equal(np.diag(out), 0)
-    assert out[2, 5] == 0 or norm == 2 and out[2, 5] < 1e-2
+    # The duplicate rows 2 and 5: at distance 0 from each other and equally far from every row,
+    # exactly for l1 and l_inf; for l2 (Gram route) up to the documented sqrt(eps) ||V_i||.
+    slack = 0.0 if norm != 2 else np.sqrt(np.finfo(dtype).eps) * np.linalg.norm(x[2])
+    assert out[2, 5] <= slack
+    np.testing.assert_allclose(out[2], out[5], rtol=0, atol=slack)
 
 
 def test_pairwise_distances_inside_tf_function_and_float64_gram(monkeypatch):
@@ -240,18 +247,25 @@ def test_closest_to_median_mean_hand_computed():
 
 
 def test_closest_to_median_mean_dispatches_to_the_native_op(monkeypatch):
+    """With an op loaded, the stage hands it the picked values and beta unchanged and returns
+    its output as it is; without one, it computes the pure-TF value."""
     calls = []
+    sentinel = tf.constant([7.0, -7.0, 0.5])
 
     def fake_op(picked, beta):
-        calls.append(beta)
-        return tf.zeros(picked.shape[1:], picked.dtype)
+        calls.append((picked, beta))
+        return sentinel
 
+    # columns: 0 1 2 4 8 -> median 2, closest 3: 2, 1, then 0 (tie with 4, the lower) -> 1;
+    # 5 5 5 5 5 -> 5; -1 -2 -3 -4 10 -> median -2, closest -2, -1|-3 -> -2
+    picked = tf.constant([[0.0, 5, -1], [1, 5, -2], [2, 5, -3], [4, 5, -4], [8, 5, 10]])
     monkeypatch.setattr(native, "load", lambda: fake_op)
-    out = coordinatewise.closest_to_median_mean(tf.ones([5, 3]), 3)
-    assert calls == [3] and out.numpy().tolist() == [0, 0, 0]
+    out = coordinatewise.closest_to_median_mean(picked, 3)
+    assert out is sentinel
+    assert len(calls) == 1 and calls[0][1] == 3
+    np.testing.assert_array_equal(calls[0][0], picked)
     monkeypatch.setattr(native, "load", lambda: None)
-    np.testing.assert_array_equal(coordinatewise.closest_to_median_mean(tf.ones([5, 3]), 3),
-                                  [1, 1, 1])
+    np.testing.assert_array_equal(coordinatewise.closest_to_median_mean(picked, 3), [1, 5, -2])
 
 
 def test_closest_to_median_mean_bad_arguments():

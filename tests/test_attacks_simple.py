@@ -31,11 +31,45 @@ def test_registered():
         assert attack.source and attack.description
 
 
+def expected_submissions(name, honest, ctx, dtype):
+    """What each attack's f = 2 workers submit with its default options (n = 7, seed [3, 0]),
+    in float64; minmax and minsum from the gamma they log."""
+    mean, std = honest.astype(np.float64).mean(axis=0), honest.astype(np.float64).std(axis=0)
+    one = {"alie": lambda: mean - default_z(7, 2) * std,  # Baruch et al.'s z for n = 7, f = 2
+           "ipm": lambda: -0.1 * mean,
+           "signflip": lambda: -mean,
+           "nan": lambda: np.full(4, np.nan),
+           "inf": lambda: np.full(4, np.inf),
+           # B = mean + gamma p with the default perturbation p = -std
+           "minmax": lambda: mean - float(ctx.logged["gamma"]) * std,
+           "minsum": lambda: mean - float(ctx.logged["gamma"]) * std}
+    if name == "gaussian":  # each worker its own N(0, 200^2) draw, keyed by the step's seed
+        return 200 * tf.random.stateless_normal([2, 4], seed=[3, 0], dtype=dtype).numpy()
+    return np.tile(one[name](), (2, 1))
+
+
 @pytest.mark.parametrize("name", SIMPLE)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_shape_and_dtype(name, dtype):
-    out = attacks.get(name)(tf.constant(honest_gradients(dtype=dtype)), context())
+def test_values_shape_and_dtype(name, dtype):
+    honest = honest_gradients(dtype=dtype)
+    ctx = context()
+    out = attacks.get(name)(tf.constant(honest), ctx)
     assert out.shape == (2, 4) and out.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), expected_submissions(name, honest, ctx, dtype),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+    if name in ("minmax", "minsum"):  # gamma the largest meeting the attack's condition
+        gamma = float(ctx.logged["gamma"])
+        assert gamma > 0
+        x = honest.astype(np.float64)
+        between = np.linalg.norm(x[:, None] - x[None], axis=2)
+
+        def meets(g):
+            to_b = np.linalg.norm(x.mean(axis=0) - g * x.std(axis=0) - x, axis=1)
+            if name == "minmax":  # max_i ||B - g_i|| <= max_ij ||g_i - g_j||
+                return to_b.max() <= between.max()
+            return np.sum(to_b ** 2) <= np.min(np.sum(between ** 2, axis=1))
+
+        assert meets(gamma * (1 - 1e-5)) and not meets(gamma * (1 + 1e-3))
 
 
 @pytest.mark.parametrize("name", SIMPLE)

@@ -1,15 +1,19 @@
 """The native ClosestToMedianMean op against a NumPy transcription of Bulyan's
 coordinate-wise stage (paper section 4), hand-computed cases, and the pure-TF path."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import native
+from aggregators import coordinatewise
 from native import loader
 
+# Under BULYAN_NATIVE=1 (CI) a missing library fails the `op` fixture instead of skipping.
 pytestmark = pytest.mark.skipif(
-    not loader.LIBRARY.exists(),
+    not loader.LIBRARY.exists() and os.environ.get("BULYAN_NATIVE", "").strip() != "1",
     reason=f"native op not built ({loader.LIBRARY.name} missing): run "
            "`pip install --no-build-isolation --no-deps -e .` or `python -m native.build`")
 
@@ -200,9 +204,6 @@ def finite_median_inputs(rng, theta, d, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("theta,beta", [(1, 1), (3, 1), (4, 2), (7, 3), (11, 3), (21, 3), (22, 10)])
 def test_equals_the_pure_tf_path(op, theta, beta, dtype):
-    coordinatewise = pytest.importorskip("aggregators.coordinatewise")
-    if not hasattr(coordinatewise, "closest_to_median_mean_tf"):
-        pytest.skip("aggregators.coordinatewise.closest_to_median_mean_tf does not exist yet")
     picked = finite_median_inputs(np.random.default_rng(theta * beta), theta, 200, dtype)
     pure_tf = coordinatewise.closest_to_median_mean_tf(tf.constant(picked), beta).numpy()
     np.testing.assert_allclose(op(picked, beta).numpy(), pure_tf,
