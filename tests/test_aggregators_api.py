@@ -27,7 +27,8 @@ def rows(n, d=4, dtype=np.float32, seed=0):
 
 
 def test_names_and_rule_attributes():
-    assert sorted(aggregators.names()) == sorted(ISSUE_NAMES)
+    project = [name for name in aggregators.names() if not name.startswith("test-")]  # tests register these
+    assert sorted(project) == sorted(ISSUE_NAMES)
     for name in ISSUE_NAMES:
         rule = aggregators.get(name)
         assert rule.min_workers(3) == MIN_WORKERS_F3[name], name

@@ -16,7 +16,7 @@ from aggregators import registry
 from aggregators.rule import Rule
 from experiments.grid import cells, command, findings, presets, report, settings, table
 from interrupting import steps_raising_at
-from training import command_line, datasets, run_folder
+from training import command_line, datasets, loop, run_folder
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,7 +33,13 @@ def _smallest_norms(gradients, f):
     return tf.reduce_mean(tf.gather(gradients, keep), axis=0)
 
 
-registry.register(Rule(name="test-smallest-norms", source="tests only", workers=(2, 1), aggregate_fn=_smallest_norms))
+@pytest.fixture
+def custom_rule():
+    """Registers README's example rule as "test-smallest-norms" (once per process: the registry keeps it)."""
+    if "test-smallest-norms" not in registry.names():
+        registry.register(Rule(name="test-smallest-norms", source="tests only", workers=(2, 1),
+                               aggregate_fn=_smallest_norms))
+    return "test-smallest-norms"
 
 
 def _grid(results, out, **changes):
@@ -149,7 +155,7 @@ def test_heatmap_data_of_a_trained_grid(whole):
     assert factor is not None and factor > 0 and split.cells[("krum", "signflip")].factor is None
 
 
-def test_a_custom_rule_gets_its_row(whole, tmp_path):
+def test_a_custom_rule_gets_its_row(whole, tmp_path, custom_rule):
     paths = _grid(whole[0], tmp_path, rules=["test-smallest-norms"], attacks=["none"])
     report = open(paths[1]).read()
     line = next(line for line in report.splitlines() if line.startswith("| test-smallest-norms |"))

@@ -28,9 +28,9 @@ def test_first_screen_has_the_install_and_test_commands():
 
 def test_the_rule_example_registers_a_working_rule():
     example = re.search(r"```python\n(.*?)```", _text(), re.S).group(1)
-    example = example.replace('"my-rule"', '"readme-example-rule"')
+    example = example.replace('"my-rule"', '"test-readme-example-rule"')
     exec(compile(example, "README.md", "exec"), {})
     gradients = np.array([[1.0, 0.0], [0.0, 2.0], [30.0, 40.0], [2.0, 2.0]], np.float32)
-    out = aggregators.aggregate("readme-example-rule", gradients, 1)
+    out = aggregators.aggregate("test-readme-example-rule", gradients, 1)
     np.testing.assert_allclose(out, [1.0, 4.0 / 3.0], rtol=1e-6)  # the 3 rows of smallest norm
-    assert aggregators.get("readme-example-rule").min_workers(1) == 3
+    assert aggregators.get("test-readme-example-rule").min_workers(1) == 3
