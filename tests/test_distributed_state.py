@@ -21,9 +21,11 @@ RUNS = {  # mimic: h = 5 computing workers, 3 per replica, one padding row; labe
                   heterogeneity="dirichlet:1"),
     "labelflip": dict(gar="bucketing+median", n=6, f=1, attack="labelflip", momentum_dampening=0.9,
                       heterogeneity="classes:3"),
+    "bulyan-lp": dict(gar="bulyan-krum", n=7, f=1, attack="lp"),  # h = 6, 3 per replica
+    "gaussian": dict(gar="krum", n=7, f=2, attack="gaussian"),  # the noise keyed by the step's seed
 }
 STATE = {"mimic": ["params", "momenta", "attack_mu", "attack_z", "attack_target", "attack_calls"],
-         "labelflip": ["params", "momenta"]}
+         "labelflip": ["params", "momenta"], "bulyan-lp": ["params", "momenta"], "gaussian": ["params", "momenta"]}
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100), model="mnist_mlp")
 
