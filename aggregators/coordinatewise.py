@@ -73,7 +73,9 @@ def closest_window_mean(block, center, size):
     position = tf.range(rows)[:, None]
     inside = (position >= start[None, :]) & (position < start[None, :] + size)
     total = tf.reduce_sum(tf.where(inside, block, tf.zeros_like(block)), axis=0)
-    return total / tf.cast(size, block.dtype)
+    # divide_no_nan (size >= 1, so a plain division): Grappler rewrites a division by a constant into a
+    # product with its reciprocal, one rounding off the native op's division when size is not a power of 2.
+    return tf.math.divide_no_nan(total, tf.cast(size, block.dtype))
 
 
 def median(values):

@@ -92,19 +92,11 @@ def test_native_and_pure_tf_bulyan_are_bit_identical(rule, n, f, dtype, path):
         np.testing.assert_array_equal(with_op, without, err_msg=f"{rule} seed {seed}")
 
 
-# Inside tf.function, grappler's constant folding rewrites the pure-TF stage's division by the
-# constant beta into a multiplication by 1/beta: for beta not a power of two (beta = 3 here, and
-# at the paper's n = 39, f = 9) the traced pure-TF mean is one rounding off the native op's (and
-# off the eager pure-TF path's), e.g. 3.5 / 3 -> 1.1666667 instead of 1.1666666 in float32.
-# Reported, not fixed here: the strict xfail turns into a failure once it is fixed.
-GRAPPLER_RECIPROCAL = pytest.mark.xfail(
-    strict=True, reason="traced pure-TF Bulyan divides by beta as a product with 1/beta "
-                        "(grappler constant folding): one rounding off the native op")
-
-
 @pytest.mark.parametrize("rule, n, f", [
     ("bulyan-krum", 8, 1),  # beta = 4: dividing by 4 and multiplying by 1/4 agree
-    pytest.param("bulyan-brute", 7, 1, marks=GRAPPLER_RECIPROCAL),  # beta = 3
+    # beta = 3 (as at the paper's n = 39, f = 9): Grappler used to rewrite the traced division by the
+    # constant beta into a product with 1/beta, one rounding off (3.5 / 3 -> 1.1666667, not 1.1666666)
+    ("bulyan-brute", 7, 1),
 ])
 def test_native_and_pure_tf_bulyan_traced_are_bit_identical(rule, n, f, path):
     x = hostile_inputs(n, f, 48, np.float32, seed=1)
