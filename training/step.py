@@ -95,11 +95,10 @@ def logged_names(config, d):
     names = []
 
     def attack_on_zeros():
-        context = attacks.AttackContext(
-            config.n, config.f, config.gar, pipeline.options_at(config, tf.constant(0, tf.int64)),
-            tf.constant(0, tf.int64), tf.zeros([d]), tf.zeros([2], tf.int32),
-            state=step_state.zeros_like_attack_state(config, d),
-            flipped_gradients=tf.zeros([config.f, d]) if workers.needs(config, "flipped_gradients") else None)
+        t = tf.constant(0, tf.int64)
+        context = attack_context(
+            config, t, tf.zeros([d]), pipeline.options_at(config, t), step_state.zeros_like_attack_state(config, d),
+            tf.zeros([config.f, d]) if workers.needs(config, "flipped_gradients") else None)
         try:
             attack(tf.zeros([config.n - config.f, d]), context, **config.attack_options)
         except TypeError as error:
