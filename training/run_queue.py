@@ -15,6 +15,8 @@ The ETA: the work left, in images through the model (steps x n x batch size, wei
 for a dataset not measured yet, by the rate over every dataset measured.
 """
 
+import os
+import platform
 import time
 
 from training import run_folder
@@ -92,3 +94,19 @@ def train_all(items, label, noun=("run", "runs"), image_cost=None):
         left[run_dir] = 0.0
         done += 1
     print(f"[{label}] {len(items)} of {len(items)} {noun[1]} done", flush=True)
+
+
+def machine():
+    """CPU model, cores, Python and TensorFlow versions: the line written in the report."""
+    import tensorflow as tf
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as file:
+            names = [line.split(":", 1)[1].strip() for line in file if line.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    return (f"{model}, {os.cpu_count()} cores, {gpus or 'no'} GPU, Python {platform.python_version()}, "
+            f"TensorFlow {tf.__version__}")

@@ -119,7 +119,6 @@ def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, sh
 
 def write_report(preset, planned, rows, columns, splits, target, command):
     """The heatmaps, grid.md and README.md of the planned cells on disk, into `target`."""
-    from experiments.paper.reproduce import machine
     from plots.grid_plot import plot_grid
 
     tables = table.collect(planned)
@@ -136,7 +135,7 @@ def write_report(preset, planned, rows, columns, splits, target, command):
     all_rows = list(dict.fromkeys(cell.row for cell in planned))
     all_columns = list(dict.fromkeys(cell.column for cell in planned))
     paths.append(report.write(os.path.join(target, "README.md"), tables, heatmaps, preset_line, all_rows, all_columns,
-                              splits, command, machine(), seconds, len(planned)))
+                              splits, command, run_queue.machine(), seconds, len(planned)))
     if any(split_table.partial for split_table in tables.values()):
         print("[grid] PARTIAL: some cells are missing or unfinished", flush=True)
     print("[grid] wrote " + ", ".join(paths), flush=True)

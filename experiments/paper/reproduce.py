@@ -13,7 +13,6 @@ with `--allow_partial` figures with missing or unfinished runs are drawn and mar
 """
 
 import os
-import platform
 
 from absl import flags
 
@@ -53,22 +52,6 @@ def train_all(runs):
     run_queue.train_all(runs, "reproduce", image_cost=IMAGE_COST)
 
 
-def machine():
-    """CPU model, cores, Python and TensorFlow versions: the line written in the report."""
-    import tensorflow as tf
-
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as file:
-            names = [line.split(":", 1)[1].strip() for line in file if line.startswith("model name")]
-        model = names[0] if names else model
-    except OSError:
-        pass
-    gpus = len(tf.config.list_physical_devices("GPU"))
-    return (f"{model}, {os.cpu_count()} cores, {gpus or 'no'} GPU, Python {platform.python_version()}, "
-            f"TensorFlow {tf.__version__}")
-
-
 def _notes(out_dir, generated):
     """The other markdown files of `out_dir` (explanations, studies), with their first heading."""
     notes = []
@@ -89,7 +72,7 @@ def write_report(out_dir, sections, preset, seeds, command):
              f"under the `{preset}` preset, and the paper's stated results checked on every seed.",
              "This file is written by", "", f"    {command}", "",
              f"Seeds: {', '.join(map(str, seeds))} (a figure's panels may use fewer: see its table). "
-             f"Machine: {machine()}.", "",
+             f"Machine: {run_queue.machine()}.", "",
              "A plot draws the median over the seeds and shades the band from their min to their max. A claim "
              "holds overall when it holds in more than half of the seeds. Training times are the sum of the "
              "runs' own wall times (a run shared by two figures counts in both); they grow when other jobs "
