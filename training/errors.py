@@ -5,3 +5,8 @@ folder or a checkpoint), not because of a bug. Its message is one line naming th
 
 class RunError(ValueError):
     """A run's input is unusable; the message names the value (setting, file or folder) and the rule."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: its message is the one line to print ("[run] interrupted at step t; rerun the
+    same command to resume"). `training.command_line.run` prints it and exits with code 130."""
