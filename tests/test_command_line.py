@@ -99,3 +99,35 @@ def test_native_build_parses_its_flags_without_the_training_layer():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def test_a_seed_list_longer_than_the_cap_is_one_line_and_exit_2(capsys):
+    with pytest.raises(ValueError, match=r"--seeds names more than 1000 seeds \('1-1000000'\)"):
+        command_line.parse_seeds("1-1000000")
+    with pytest.raises(ValueError, match="more than 1000 seeds"):
+        command_line.parse_seeds(["1-600", "700-1300"])  # each part under the cap, together over it
+    assert command_line.parse_seeds("1-1000")[-1] == 1000
+
+
+def _run_main_raising(error, capsys):
+    """`command_line.run` of a main that raises `error`: (exit code, stderr lines)."""
+    def main(argv):
+        raise error
+
+    saved = sys.argv
+    sys.argv = ["command"]
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            command_line.run(main, flags.FlagValues(), "doc")
+    finally:
+        sys.argv = saved
+    return exit_info.value.code, capsys.readouterr().err.splitlines()
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(capsys):
+    from training.errors import Interrupted
+
+    code, err = _run_main_raising(Interrupted("[r] interrupted at step 7; rerun the same command to resume"), capsys)
+    assert (code, err) == (130, ["[r] interrupted at step 7; rerun the same command to resume"])
+    code, err = _run_main_raising(KeyboardInterrupt(), capsys)  # outside a run's steps
+    assert code == 130 and len(err) == 1 and err[0].startswith("interrupted")

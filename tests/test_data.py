@@ -226,3 +226,19 @@ def test_standard_files_are_read_once_per_process_until_they_change(tmp_path):
     write(np.array([4, 5], np.uint8))
     os.utime(folder / "train-labels-idx1-ubyte.gz", ns=(1, 1))  # a replaced file, whatever the clock
     np.testing.assert_array_equal(datasets.load("mnist", data_dir=str(tmp_path)).train_labels, [4, 5])
+
+
+def test_without_a_data_dir_one_line_says_tfds_downloads_and_names_the_flag(tmp_path, monkeypatch, capsys):
+    import tensorflow_datasets as tfds
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(ConnectionError):
+        datasets.load("mnist", data_dir=None, tfds_dir=str(tmp_path))
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "TensorFlow Datasets downloads it" in err[0] and "--data_dir=DIR" in err[0]
+    with pytest.raises(ConnectionError):
+        datasets.load("mnist", data_dir=SHARED_DATA, tfds_dir=str(tmp_path), source="tfds")
+    assert capsys.readouterr().err == ""  # with a data_dir, TFDS prepares offline from it: no hint

@@ -50,6 +50,18 @@ def test_subprocess_rule_minimum_exits_2_with_one_line():
     (["--n=5", "--attack=lp"], "error: attack lp needs Byzantine workers, got f=0"),
     (["--data_dir=/nonexistent"], "error: data_dir '/nonexistent' is not a folder"),
     (["--data_source=raw"], "error: data_source=raw reads the standard files of a data_dir"),
+    (["--n=-3", "--f=0"], "error: n must be >= 1, got n=-3"),
+    (["--run_name=.."], "error: run_name must be one plain folder name (no '/', not '.' or '..'), got '..'"),
+    (["--run_name=../x"], "error: run_name must be one plain folder name (no '/', not '.' or '..'), got '../x'"),
+    (["--run_name=a/b"], "error: run_name must be one plain folder name"),
+    (["--run_name=" + "r" * 300], "error: run_name must be at most 255 bytes"),
+    (["--batch_size=1000000000"], "error: batch_size must be at most the 60,000 training images of mnist"),
+    (["--dataset=cifar10", "--batch_size=50001"], "error: batch_size must be at most the 50,000 training images"),
+    (["--lr0=1e300"], "error: lr0 must be at most 3.403e+38 (float32's largest value), got 1e+300"),
+    (["--l2=1e39"], "error: l2 must be at most 3.403e+38"),
+    (["--strategy=mirrored", "--replicas=1000", "--n=5"],
+     "error: replicas must be at most the 5 honest workers that compute gradients (n - f), got replicas=1000"),
+    (["--results_dir=/proc/bulyan"], "error: /proc is not writable"),
 ])
 def test_impossible_settings_exit_2(argv, message, capsys, tmp_path):
     cli.FLAGS(["run", f"--results_dir={tmp_path}"] + argv)

@@ -6,6 +6,7 @@ process, the test suite, without their flags clashing on absl's global FLAGS) an
 - `--help` (or -h, --helpshort, --helpfull) prints the command's docstring and its flags, exit 0;
 - a mistyped flag or a bad value prints one line (`error: unknown flag --x; did you mean --y?`), exit 2;
 - `fail(message)` prints `error: <message>` and exits 2 (a setting that cannot run);
+- Ctrl-C prints one line (a run's: "interrupted at step t; rerun the same command to resume") and exits 130;
 - list flags take comma-separated values (`--d=79510,1756426`: `define_integer_list`, `flags.DEFINE_list`);
   seeds are lists or ranges, `--seeds=1-3,7` (`parse_seeds`);
 - arguments after `--` are refused, or passed to `main` with `run(..., positional=True)` (a launcher's);
@@ -25,8 +26,10 @@ import tempfile
 from absl import app, flags
 
 from training.config import RunConfig
+from training.errors import Interrupted
 
 HELP_FLAGS = ("--help", "-h", "--helpshort", "--helpfull", "-?")
+MAX_SEEDS = 1000  # per command: a longer list is a typo (1-1000000), not a study
 _DICT_FIELDS = ("gar_options", "attack_options")  # repeatable key=value flags
 
 
@@ -144,6 +147,9 @@ def parse_seeds(values, default=1, flag="--seeds"):
             raise ValueError(f"{flag} takes integers or ranges such as 1,2,3 or 1-5, got {part!r}") from None
         if not found:
             raise ValueError(f"{flag} range {part!r} is empty")
+        if len(found) > MAX_SEEDS or len(seeds) + len(found) > MAX_SEEDS:
+            raise ValueError(f"{flag} names more than {MAX_SEEDS} seeds ({part!r}); split the work into "
+                             "several commands")
         seeds.update(found)
     if not seeds:
         if default is None:
@@ -183,7 +189,12 @@ def run(main, flag_values, doc, positional=False):
     def checked_main(argv):
         if len(argv) > 1 and not positional:
             fail(f"unexpected arguments: {' '.join(argv[1:])}")
-        return main(argv)
+        try:
+            return main(argv)
+        except KeyboardInterrupt as interrupt:  # Ctrl-C: one line, no traceback
+            print(str(interrupt) if isinstance(interrupt, Interrupted) else "interrupted; rerun the same "
+                  "command to resume (finished runs are kept)", file=sys.stderr, flush=True)
+            sys.exit(130)
 
     app.run(checked_main, flags_parser=parser(flag_values, doc))
 

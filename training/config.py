@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import os
+import tempfile
 
 from training.errors import RunError
 
@@ -132,6 +133,24 @@ def derived_run_name(config):
     return f"{config.dataset}-{config.gar}-n{config.n}-f{config.f}-{config.attack}-{digest[:10]}"
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+NAME_MAX = 255  # bytes in a folder name on Linux, macOS and Windows file systems
+
+
+def check_run_name(run_name):
+    """RunError unless `run_name` is None or one plain folder name: no path separator, not "." or "..",
+    no NUL, at most NAME_MAX bytes."""
+    if run_name is None:
+        return
+    plain = (isinstance(run_name, str) and run_name not in ("", ".", "..") and "/" not in run_name
+             and os.sep not in run_name and (os.altsep or "/") not in run_name and "\0" not in run_name)
+    if not plain:
+        raise RunError(f"run_name must be one plain folder name (no '/', not '.' or '..'), got {run_name!r}")
+    if len(run_name.encode()) > NAME_MAX:
+        raise RunError(f"run_name must be at most {NAME_MAX} bytes (the file system's limit on a folder "
+                       f"name), got {len(run_name.encode())}")
+
+
 def validate(config):
     """Raises ValueError (`RunError`), naming the value and the rule, when `config` cannot run; only checks.
     Reads no data: the data files are only looked for, and d (for the attack's options) comes from
@@ -168,6 +187,7 @@ def validate(config):
           f"precision must be one of {', '.join(PRECISIONS)}, got {config.precision!r}")
     check(isinstance(config.keep_diverged, bool),
           f"keep_diverged must be True or False, got {config.keep_diverged!r}")
+    check(config.n >= 1, f"n must be >= 1, got n={config.n}")
     check(config.f >= 0, f"f must be >= 0, got f={config.f}")
     check(config.f <= config.n, f"f must be <= n, got n={config.n}, f={config.f}")
     check(isinstance(config.gar_options, dict), f"gar_options must be a dict, got {config.gar_options!r}")
@@ -186,6 +206,14 @@ def validate(config):
     check(config.lr0 > 0, f"lr0 must be > 0, got {config.lr0}")
     check(config.lr_decay > 0, f"lr_decay (r_eta) must be > 0, got {config.lr_decay}")
     check(config.l2 >= 0, f"l2 must be >= 0, got {config.l2}")
+    for name in ("lr0", "lr_decay", "l2"):  # computed in float32: a larger value is inf there
+        check(getattr(config, name) <= FLOAT32_MAX,
+              f"{name} must be at most {FLOAT32_MAX:.4g} (float32's largest value), got {getattr(config, name)!r}")
+    train_size = datasets.train_size_of(config.dataset)
+    check(train_size is None or config.batch_size <= train_size,
+          f"batch_size must be at most the {train_size:,} training images of {config.dataset}, "
+          f"got {config.batch_size}" if train_size else "")
+    check_run_name(config.run_name)
     check(0 <= config.seed < 2 ** 32, f"seed must be in [0, 2**32), got {config.seed}")
     check(0 <= config.momentum < 1, f"momentum must be in [0, 1), got {config.momentum}")
     check(0 <= config.momentum_dampening <= 1,
@@ -218,12 +246,18 @@ def validate(config):
 
 
 def _check_run_folder(run_dir):
-    """The run folder, and the nearest of its parents that exists, must be folders (not files)."""
+    """The run folder, or the nearest of its parents that exists, must be a folder (not a file) where a
+    file can be created (tried with a temporary folder, removed at once)."""
     path = os.path.abspath(run_dir)
     while not os.path.exists(path) and os.path.dirname(path) != path:
         path = os.path.dirname(path)
     if not os.path.isdir(path):
         raise RunError(f"{path} is a file, not a folder: the run cannot be written to {run_dir}")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".writable-", dir=path))
+    except OSError as error:
+        raise RunError(f"{path} is not writable ({error.strerror or error}): the run cannot be written to "
+                       f"{run_dir}; choose another --results_dir") from None
 
 
 def _check_options(config):

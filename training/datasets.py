@@ -21,6 +21,7 @@ Tests register small in-memory datasets with `register`.
 
 import dataclasses
 import os
+import sys
 
 import numpy as np
 
@@ -55,11 +56,21 @@ _LOADERS = {}
 _MODELS = {}
 
 
-def register(name, loader, model=None):
+_TRAIN_SIZES = {}
+
+
+def register(name, loader, model=None, train_size=None):
     """Registers `loader(data_dir, tfds_dir, source) -> Dataset` under `name` (tests add tiny ones).
-    `model`: the `models` name it trains, which lets `training.validate` know d before loading any data."""
+    `model`: the `models` name it trains, which lets `training.validate` know d before loading any data;
+    `train_size`: its number of training images, which lets it check the batch size."""
     _LOADERS[name] = loader
     _MODELS[name] = model
+    _TRAIN_SIZES[name] = train_size
+
+
+def train_size_of(name):
+    """The number of training images of dataset `name`, or None when it was registered without it."""
+    return _TRAIN_SIZES.get(name)
 
 
 def model_of(name):
@@ -139,6 +150,9 @@ def _load_tfds(name, data_dir, tfds_dir):
     if os.path.isfile(cache):
         with np.load(cache) as arrays:
             return tuple(arrays[key] for key in ("train_x", "train_y", "test_x", "test_y"))
+    if not data_dir:  # TFDS downloads (and, offline, retries for minutes): say how to read local files
+        print(f"{name}: no --data_dir, so TensorFlow Datasets downloads it (once, online); --data_dir=DIR "
+              f"reads the standard files from DIR/{name}/ offline", file=sys.stderr, flush=True)
     kwargs = {}
     if data_dir:
         manual = os.path.join(data_dir, name)
@@ -180,8 +194,8 @@ def _cifar10(data_dir, tfds_dir, source):
                    mean=tuple(float(m) for m in mean), std=tuple(float(s) for s in std))
 
 
-register("mnist", _mnist, model="mnist_mlp")
-register("cifar10", _cifar10, model="cifar10_cnn")
+register("mnist", _mnist, model="mnist_mlp", train_size=60000)
+register("cifar10", _cifar10, model="cifar10_cnn", train_size=50000)
 
 
 def synthetic(train=512, test=256, shape=(28, 28, 1), model="mnist_mlp", seed=0, name="synthetic"):

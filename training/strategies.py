@@ -37,6 +37,10 @@ def check(config):
         if config.strategy != "mirrored":
             raise ValueError(f"replicas is for strategy=mirrored (multi_worker runs one replica per worker "
                              f"device), got strategy={config.strategy!r}, replicas={replicas}")
+        honest = config.n - config.f if isinstance(config.n, int) and isinstance(config.f, int) else None
+        if honest is not None and honest >= 1 and replicas > honest:
+            raise ValueError(f"replicas must be at most the {honest} honest workers that compute gradients "
+                             f"(n - f), got replicas={replicas}")
     if config.strategy == "multi_worker":
         cluster_task()
 
