@@ -24,15 +24,18 @@ import sys
 import time
 
 import numpy as np
-import tensorflow as tf
 from absl import flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repository root
 
+from training import command_line  # noqa: E402
+
+command_line.import_tensorflow_quietly()  # no TensorFlow INFO banners on stderr
+import tensorflow as tf  # noqa: E402
+
 import aggregators  # noqa: E402
 import native  # noqa: E402
 from aggregators import coordinatewise, distances  # noqa: E402
-from training import command_line  # noqa: E402
 
 SMALL_SETTING = {"brute": (11, 5), "bulyan-brute": (11, 2)}
 

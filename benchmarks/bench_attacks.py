@@ -18,15 +18,18 @@ import sys
 import time
 
 import numpy as np
-import tensorflow as tf
 from absl import flags
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # the repository root
 
+from training import command_line  # noqa: E402
+
+command_line.import_tensorflow_quietly()  # no TensorFlow INFO banners on stderr
+import tensorflow as tf  # noqa: E402
+
 import aggregators  # noqa: E402
 import attacks  # noqa: E402
 from attacks import shift  # noqa: E402
-from training import command_line  # noqa: E402
 
 FLAGS = flags.FlagValues()
 flags.DEFINE_integer("d", 1_756_426, "Gradient size d.", flag_values=FLAGS)

@@ -22,7 +22,11 @@ from absl import flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from training import command_line, strategies  # noqa: E402
+from training import command_line  # noqa: E402
+
+command_line.import_tensorflow_quietly()  # no TensorFlow INFO banners on stderr
+
+from training import strategies  # noqa: E402
 
 REPLICAS = 2
 

@@ -20,10 +20,12 @@ from absl import flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from training import command_line  # noqa: E402
+
+command_line.import_tensorflow_quietly()  # no TensorFlow INFO banners on stderr
 import tensorflow as tf  # noqa: E402
 
 import native  # noqa: E402
-from training import command_line  # noqa: E402
 
 FLAGS = flags.FlagValues()
 command_line.define_integer_list("d", [79_510, 1_756_426], "Gradient sizes d.", FLAGS)

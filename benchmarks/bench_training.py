@@ -22,14 +22,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
+from training import command_line  # noqa: E402
+
+command_line.import_tensorflow_quietly()  # no TensorFlow INFO banners on stderr
 import tensorflow as tf  # noqa: E402
+
+import numpy as np  # noqa: E402
 from absl import flags  # noqa: E402
 
 import keras  # noqa: E402
 import models  # noqa: E402
 import training  # noqa: E402
-from training import command_line, datasets, flat, gradients  # noqa: E402
+from training import datasets, flat, gradients  # noqa: E402
 from training.step import make_train_step  # noqa: E402
 
 FLAGS = flags.FlagValues()

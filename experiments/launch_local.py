@@ -68,23 +68,28 @@ def last_error(log_path):
 
 
 class Worker:
-    """One worker process; its stdout and stderr go to its log file (and the chief's also to ours)."""
+    """One worker process; its stdout and stderr go to its log file, and the chief's also to ours: its
+    stdout to our stdout, its stderr but for INFO log lines to our stderr."""
 
     def __init__(self, index, command, env, log_path, stream):
         self.index, self.log_path = index, log_path
         self.log = open(log_path, "w")
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.lock = threading.Lock()
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         stdin=subprocess.DEVNULL, text=True, bufsize=1, start_new_session=True)
-        self.reader = threading.Thread(target=self._copy, args=(stream,), daemon=True)
-        self.reader.start()
+        self.readers = [threading.Thread(target=self._copy, args=(source, target if stream else None), daemon=True)
+                        for source, target in ((self.process.stdout, sys.stdout), (self.process.stderr, sys.stderr))]
+        for reader in self.readers:
+            reader.start()
 
-    def _copy(self, stream):
-        for line in self.process.stdout:
-            self.log.write(line)
-            self.log.flush()
-            if stream:
-                sys.stdout.write(line)
-                sys.stdout.flush()
+    def _copy(self, source, target):
+        for line in source:
+            with self.lock:
+                self.log.write(line)
+                self.log.flush()
+            if target is not None and not (target is sys.stderr and command_line.is_info_line(line)):
+                target.write(line)
+                target.flush()
 
     def stop(self):
         """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS, to this worker's PID."""
@@ -97,7 +102,8 @@ class Worker:
                 self.process.wait()
 
     def close(self):
-        self.reader.join(timeout=STOP_GRACE_SECONDS)
+        for reader in self.readers:
+            reader.join(timeout=STOP_GRACE_SECONDS)
         self.log.close()
 
 

@@ -34,7 +34,7 @@ COMMANDS = {
 
 
 def _start(argv):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}  # TF's default
     return subprocess.Popen([sys.executable] + argv, cwd=REPO, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -43,9 +43,10 @@ def _start(argv):
 def test_help_exits_0_and_a_mistyped_flag_prints_one_line_and_exits_2(name):
     prefix, mistyped, message = COMMANDS[name]
     helped, failed = _start(prefix + ["--help"]), _start(prefix + [mistyped])  # side by side: TensorFlow imports
-    help_out, _ = helped.communicate(timeout=300)
+    help_out, help_err = helped.communicate(timeout=300)
     _, failed_err = failed.communicate(timeout=300)
     assert helped.returncode == 0 and "flags:" in help_out and "--" in help_out
+    assert help_err == "", help_err  # importing TensorFlow printed no INFO banner
     errors = [line for line in failed_err.splitlines() if line.startswith("error")]
     assert failed.returncode == 2 and len(errors) == 1 and errors[0].startswith(message), failed_err
 
@@ -131,3 +132,18 @@ def test_ctrl_c_prints_one_line_and_exits_130(capsys):
     assert (code, err) == (130, ["[r] interrupted at step 7; rerun the same command to resume"])
     code, err = _run_main_raising(KeyboardInterrupt(), capsys)  # outside a run's steps
     assert code == 130 and len(err) == 1 and err[0].startswith("interrupted")
+
+
+def test_tensorflow_retracing_warnings_are_dropped(caplog):
+    import tensorflow as tf
+
+    command_line.import_tensorflow_quietly()
+
+    @tf.function
+    def double(x):
+        return 2 * x
+
+    with caplog.at_level("WARNING"):
+        for size in range(1, 9):  # a new shape each call: retraced 8 times
+            double(tf.zeros([size]))
+    assert "retracing" not in caplog.text

@@ -105,6 +105,8 @@ def test_multi_worker_over_two_processes_equals_one_process(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert "final test accuracy" in result.stdout  # the chief's output is streamed
+    info = [line for line in result.stdout.splitlines() + result.stderr.splitlines() if command_line.is_info_line(line)]
+    assert not info and "INFO" not in result.stdout, info  # stdout: the chief's own lines; stderr: no INFO lines
     with open(tmp_path / "logs" / "worker-1.log") as file:
         assert "worker done (the chief writes the run's files)" in file.read()
     _assert_same_run(str(tmp_path / "multi"), single)

@@ -18,6 +18,7 @@ help and choices are written once, on the field, so a field cannot lack its flag
 
 import dataclasses
 import difflib
+import logging
 import os
 import re
 import sys
@@ -210,9 +211,22 @@ def fail(message):
 _INFO = re.compile(r"^(I\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] |WARNING: All log messages before absl::InitializeLog\(\))")
 
 
+def is_info_line(line):
+    """Whether `line` is a C++ or absl INFO log line (`I1201 16:13:38.169168 1234 file.py:157] ...`)."""
+    return bool(_INFO.match(line))
+
+
+def _not_retracing_warning(record):
+    """Drops TensorFlow's "N out of the last M calls to <function> triggered tf.function retracing": the
+    commands build one function per setting (d, n, a rule) on purpose."""
+    return "triggered tf.function retracing" not in str(record.msg)
+
+
 def import_tensorflow_quietly():
     """Imports TensorFlow with TF_CPP_MIN_LOG_LEVEL=1 (unless set), stderr captured meanwhile and written
-    back without its INFO lines. Does nothing when TensorFlow is already imported."""
+    back without its INFO lines; drops its retracing warnings (`_not_retracing_warning`). Does nothing
+    when TensorFlow is already imported."""
+    logging.getLogger("tensorflow").addFilter(_not_retracing_warning)  # once: a filter is added once
     if "tensorflow" in sys.modules:
         return
     level = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
