@@ -112,11 +112,12 @@ def test_figure_help_lists_the_figure_flags():
 
 
 def test_reproduce_writes_the_report(two_seeds, tmp_path):
-    out = tmp_path / "report"
+    out = tmp_path / "report" / "micro"  # a preset other than paper reports to <out_dir>/<preset>
     os.makedirs(out)
     (out / "figure2_notes.md").write_text("# Why Figure 2 depends on the seed\n")
-    path = reproduce.reproduce([2, 3], "micro", [1, 2], str(two_seeds / "results"), str(out), DATA,
-                               plot_only=True, allow_partial=True)
+    path = reproduce.reproduce([2, 3], "micro", [1, 2], str(two_seeds / "results"), str(tmp_path / "report"),
+                               DATA, plot_only=True, allow_partial=True)
+    assert path == str(out / "README.md")
     report = open(path).read()
     assert "Seeds: 1, 2 (" in report and "TensorFlow" in report and "cores" in report
     assert "![Figure 2](figure2.png)" in report and "holds in" in report and " of 2 seeds" in report
@@ -124,8 +125,15 @@ def test_reproduce_writes_the_report(two_seeds, tmp_path):
     assert "| 2 | 5.2.1 | ... except for Brute. | holds in " in report and "| 3 | | (not run yet) | |" in report
     assert "- [Why Figure 2 depends on the seed](figure2_notes.md)" in report
     assert os.path.exists(out / "figure2.png") and not os.path.exists(out / "figure2.pdf")
-    with pytest.raises(FigureError):  # without --allow_partial a figure never run is an error
-        reproduce.reproduce([3], "micro", [1], str(two_seeds / "results"), str(out), DATA, plot_only=True)
+    before = {name: open(out / name, "rb").read() for name in ("README.md", "figure2.png", "figure2_claims.md")}
+    with pytest.raises(FigureError, match=r"no run of Figure 3 on disk under .*micro; nothing written"):
+        reproduce.reproduce([3], "micro", [1], str(two_seeds / "results"), str(tmp_path / "report"), DATA,
+                            plot_only=True, allow_partial=True)
+    with pytest.raises(FigureError, match="Figure 3: 4 of 4 runs are missing"):  # refused before writing
+        reproduce.reproduce([2, 3], "micro", [1], str(two_seeds / "results"), str(tmp_path / "report"), DATA,
+                            plot_only=True)
+    assert {name: open(out / name, "rb").read() for name in before} == before
+    assert sorted(os.listdir(out)) == ["README.md", "figure2.png", "figure2_claims.md", "figure2_notes.md"]
 
 
 def test_reproduce_trains_each_shared_run_once(two_seeds, capsys):

@@ -17,7 +17,9 @@ Claims find runs by ids (panel "cifar10", curve "krum"; `experiments.paper.setti
 their labels, so renaming a label changes the table's words, never a verdict.
 "Final" means the last evaluation of the run (step 1000, 500 or 250 under the paper preset; the last step
 of a shortened preset, which the table states). A run whose parameters became non-finite is named in its
-row as "diverged at step t" (its final accuracy is that of a NaN model: chance).
+row as "diverged at step t" (its final accuracy is that of a NaN model: chance). A run still training is
+not measured: its row names it "unfinished: Brute (step 40 of 1000)" (the plot draws it as far as it
+got), and a run never started "missing: Brute".
 """
 
 import dataclasses
@@ -56,12 +58,15 @@ class Results:
     id, curve id]` (Figure 6: `[panel id, curve id, batch]`). Claims find runs by ids and name them by the
     figure's labels (`label`). Records which runs a claim read (`used`), so rows can name diverged ones.
     `planned`: the keys planned for this seed (None: all); a claim that needs a run not planned for a
-    seed (a panel run on fewer seeds) skips that seed instead of reporting the run missing."""
+    seed (a panel run on fewer seeds) skips that seed instead of reporting the run missing.
+    `unfinished`: {key: (last step on disk or None, steps asked for)} of the runs still training, which
+    a claim does not measure but names as unfinished (the plot draws them as far as they got)."""
 
-    def __init__(self, figure, metrics_by_key, planned=None):
+    def __init__(self, figure, metrics_by_key, planned=None, unfinished=None):
         self.figure = figure
         self.metrics = metrics_by_key
         self.planned = planned
+        self.unfinished = dict(unfinished or {})
         self.used = []
 
     def final(self, panel, curve, batch=None):
@@ -294,6 +299,7 @@ class Row:
     holding: int  # seeds on which the claim holds
     seeds: int  # seeds on which it was measured
     missing: list  # seeds without the runs it needs
+    unfinished: list = dataclasses.field(default_factory=list)  # seeds whose runs it needs are still training
 
     @property
     def verdict(self):
@@ -310,15 +316,27 @@ class Row:
         return f"holds in {self.holding} of {self.seeds} {unit}: **{self.verdict}**"
 
 
+def _progress_text(step, steps):
+    return f"step {step} of {steps}" if step is not None else f"no step of {steps} yet"
+
+
+def _absent_text(label, seed, progress, several):
+    """How a claim row names a run it could not read: "Brute (seed 2)", "Brute (step 40 of 1000, seed 2)"."""
+    details = ([_progress_text(*progress)] if progress else []) + ([f"seed {seed}"] if several else [])
+    return label + (f" ({', '.join(details)})" if details else "")
+
+
 def evaluate_claim(claim, results_by_seed):
     """Evaluates `claim` on each seed's Results ({seed: Results}) -> Row."""
-    quantities, holding, measured_seeds, missing, diverged = {}, 0, [], [], []
+    quantities, holding, measured_seeds, missing, unfinished, diverged = {}, 0, [], [], [], []
     for seed, results in sorted(results_by_seed.items()):
         results.used = []  # the runs this claim reads, not those of the claims before it
         try:
             measured, holds = claim.evaluate(results)
         except KeyError as key:
-            if results.planned is None or key.args[0] in results.planned:
+            if key.args[0] in results.unfinished:
+                unfinished.append((seed, key.args[0]))
+            elif results.planned is None or key.args[0] in results.planned:
                 missing.append((seed, key.args[0]))
             continue
         measured_seeds.append(seed)
@@ -333,10 +351,27 @@ def evaluate_claim(claim, results_by_seed):
     several = len(results_by_seed) > 1
     for label, seed, step in diverged:
         parts.append(f"**{label} diverged at step {step}**" + (f" (seed {seed})" if several else ""))
-    if missing:
-        parts.append("missing: " + ", ".join(results_by_seed[seed].figure.label(key)
-                                             + (f" (seed {seed})" if several else "") for seed, key in missing))
-    return Row(claim, "; ".join(parts), holding, len(measured_seeds), [seed for seed, _ in missing])
+    for word, absent in (("unfinished", unfinished), ("missing", missing)):
+        if absent:
+            parts.append(f"{word}: " + ", ".join(
+                _absent_text(results_by_seed[seed].figure.label(key), seed,
+                             results_by_seed[seed].unfinished.get(key), several) for seed, key in absent))
+    return Row(claim, "; ".join(parts), holding, len(measured_seeds), [seed for seed, _ in missing],
+               [seed for seed, _ in unfinished])
+
+
+def seeds_sentence(seeds):
+    """What the table's values and verdicts are over `seeds`."""
+    if len(seeds) == 1:
+        return (f"One seed ({seeds[0]}): each value is measured on its runs, and a claim holds when it holds "
+                "on them.")
+    return (f"Seeds: {', '.join(map(str, seeds))}. Measured values: median [min, max] over the seeds. A claim "
+            "holds overall when it holds in more than half of the seeds.")
+
+
+PARTIAL_SENTENCE = ("Claims read finished runs only: a run still training is drawn on the plot as far as it got "
+                    "and named in its claims' rows as \"unfinished\", with the step it reached; a run never "
+                    "started is named \"missing\" and is not on the plot.")
 
 
 def evaluate(number, results_by_seed, preset_line, partial=False):
@@ -346,9 +381,7 @@ def evaluate(number, results_by_seed, preset_line, partial=False):
     title = f"# Figure {number}: the paper's claims against our runs"
     lines = [title + (" (PARTIAL: some runs are missing or unfinished)" if partial else ""), "",
              preset_line, "",
-             f"Seeds: {', '.join(map(str, seeds))}. Measured values: "
-             + ("median [min, max] over the seeds. " if len(seeds) > 1 else "")
-             + "A claim holds overall when it holds in more than half of the seeds.", "",
+             seeds_sentence(seeds) + (" " + PARTIAL_SENTENCE if partial else ""), "",
              "| section | the paper says | our check | measured | verdict |", "|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row.claim.section} | {row.claim.sentence} | {row.claim.check} | {row.measured} | "

@@ -2,7 +2,9 @@
 
 A run missing or unfinished is refused (FigureError naming the runs) unless `allow_partial`, and then the
 plot and the table say PARTIAL on their face. A figure with no run on disk at all is never drawn, so a
-mistyped --results_dir cannot overwrite a good plot with an empty one.
+mistyped --results_dir cannot overwrite a good plot with an empty one. The plot draws an unfinished run
+as far as it got; the claims measure finished runs only and name an unfinished one with the step it
+reached, so the table and the plot agree on which runs exist.
 """
 
 import os
@@ -15,25 +17,46 @@ class FigureError(ValueError):
     """A figure that cannot be drawn as asked (missing runs, nothing on disk)."""
 
 
+def recorded(run):
+    """The metrics of a planned run on disk, or None when it is missing or has no step yet."""
+    if run.status() == "missing":
+        return None
+    metrics = run_folder.read_metrics(run.run_dir)
+    return metrics if len(metrics["step"]) else None  # an empty file: started, nothing flushed yet
+
+
+def check_complete(number, planned):
+    """FigureError naming the runs of Figure `number` that are missing or unfinished, if any."""
+    incomplete = [(run, state) for run, state in ((run, run.status()) for run in planned) if state != "finished"]
+    if not incomplete:
+        return
+    names = "; ".join(f"{run.describe()}: {state}" for run, state in incomplete[:5])
+    more = f" (and {len(incomplete) - 5} more)" if len(incomplete) > 5 else ""
+    raise FigureError(f"Figure {number}: {len(incomplete)} of {len(planned)} runs are missing or unfinished: "
+                      f"{names}{more}; train them, or pass --allow_partial to plot what there is")
+
+
+def _progress(run, metrics):
+    """(last step on disk or None, steps asked for) of an unfinished run."""
+    return (int(metrics["step"][-1]) if metrics is not None else None), run.config.steps
+
+
 def render(number, planned, lines, out_base, allow_partial=False, formats=("png", "pdf")):
     """Plots Figure `number` from the planned runs (`figure_runs.plan`) on disk and writes its claims table
     to `<out_base>_claims.md`. Returns (paths, table text, claims rows)."""
     from plots import plot_figure
 
     figure = settings.get(number)
-    status = [run.status() for run in planned]
-    incomplete = [(run, state) for run, state in zip(planned, status) if state != "finished"]
-    if incomplete and not allow_partial:
-        names = "; ".join(f"{run.describe()}: {state}" for run, state in incomplete[:5])
-        more = f" (and {len(incomplete) - 5} more)" if len(incomplete) > 5 else ""
-        raise FigureError(f"Figure {number}: {len(incomplete)} of {len(planned)} runs are missing or unfinished: "
-                          f"{names}{more}; train them, or pass --allow_partial to plot what there is")
-    runs, finished = {}, {}
-    for run, state in zip(planned, status):
-        if state == "missing":
-            continue
-        metrics = run_folder.read_metrics(run.run_dir)
-        if not len(metrics["step"]):  # started, nothing on disk yet
+    if not allow_partial:
+        check_complete(number, planned)
+    runs, finished, unfinished, partial = {}, {}, {}, False
+    for run in planned:
+        state = run.status()
+        partial = partial or state != "finished"
+        metrics = recorded(run)
+        if state == "unfinished":
+            unfinished.setdefault(run.seed, {})[run.key] = _progress(run, metrics)
+        if metrics is None:
             continue
         runs.setdefault(run.key, {})[run.seed] = metrics
         if state == "finished":
@@ -42,11 +65,11 @@ def render(number, planned, lines, out_base, allow_partial=False, formats=("png"
         raise FigureError(f"Figure {number}: no run on disk under {planned[0].config.results_dir}; nothing to "
                           "plot (check --results_dir and --preset)")
     seeds = sorted({run.seed for run in planned})
-    partial = bool(incomplete)
     steps = figure_runs.steps_text(planned)
     os.makedirs(os.path.dirname(out_base) or ".", exist_ok=True)
     paths = plot_figure(figure, runs, lines, steps, seeds, out_base, partial=partial, formats=formats)
-    results = {seed: claims.Results(figure, finished.get(seed, {}), {run.key for run in planned if run.seed == seed})
+    results = {seed: claims.Results(figure, finished.get(seed, {}), {run.key for run in planned if run.seed == seed},
+                                    unfinished.get(seed, {}))
                for seed in seeds}
     rows, table = claims.evaluate(number, results, "; ".join(lines), partial=partial)
     with open(out_base + "_claims.md", "w") as out:

@@ -5,14 +5,20 @@
 It trains every run of the figures for every seed (a run shared by two figures is trained once),
 printing one overall progress line per run with the runs done and left and an ETA; it is resumable:
 rerun after an interruption, it reuses the finished runs and resumes the unfinished one from its
-checkpoint. Then, for each figure, it writes `<out_dir>/figureN.png` and `figureN_claims.md`, and
-`<out_dir>/README.md`: each figure's plot, claims table, seeds and training time, the machine (CPU
-model, cores, TensorFlow version), and links to the other notes in `<out_dir>` (the explanations of
-claims that do not reproduce, the studies). `--plot_only` writes the report from the runs on disk;
-with `--allow_partial` figures with missing or unfinished runs are drawn and marked PARTIAL.
+checkpoint. Then it writes the report to `<out_dir>` under the paper preset and to `<out_dir>/<preset>/`
+under any other (a quick or micro report never replaces the published one): for each figure
+`figureN.png` and `figureN_claims.md`, and `README.md`: each figure's plot, claims table, seeds and
+training time, the machine (CPU model, cores, TensorFlow version), the command that wrote it, and links
+to the other notes in that folder (the explanations of claims that do not reproduce, the studies).
+`--plot_only` writes the report from the runs on disk; with `--allow_partial` figures with missing or
+unfinished runs are drawn and marked PARTIAL. Nothing is written (exit 2, naming the runs or the results
+folder) when a run is missing or unfinished without `--allow_partial`, or when no run of the figures is on
+disk at all.
 """
 
 import os
+import shlex
+import sys
 
 from absl import flags
 
@@ -22,7 +28,8 @@ from training import command_line, run_queue
 FLAGS = flags.FlagValues()
 figure_command.define_figure_flags(FLAGS, defaults={"preset": "paper"})
 flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "The report (README.md), each figure's "
-                    "figureN.png and figureN_claims.md go to <out_dir>.", flag_values=FLAGS)
+                    "figureN.png and figureN_claims.md go to <out_dir> (paper preset) or <out_dir>/<preset>/ "
+                    "(the others).", flag_values=FLAGS)
 flags.DEFINE_list("figures", [str(n) for n in sorted(settings.FIGURES)], "Figures to reproduce, in this order "
                   "(e.g. 2,7,4,6,3,8,5).", flag_values=FLAGS)
 flags.DEFINE_list("cifar10_seeds", None, "Seeds of the CIFAR-10 panels (default: --seeds), e.g. 1 while the "
@@ -45,6 +52,31 @@ def parse_figures(values):
     return list(dict.fromkeys(numbers))
 
 
+def report_dir(out_dir, preset):
+    """<out_dir> for the paper preset, <out_dir>/<preset> for the others (the published report is never
+    overwritten by another preset)."""
+    return out_dir if preset == "paper" else os.path.join(out_dir, preset)
+
+
+def command_text(args):
+    """The command that writes the report: `python -m experiments.reproduce` and `args`, shell-quoted."""
+    return shlex.join(["python", "-m", "experiments.reproduce", *args])
+
+
+def check_runs(plans, allow_partial):
+    """Refuses (FigureError) before anything is written: when no run of the figures is on disk, or, without
+    `allow_partial`, when a figure has a run missing or unfinished. `plans`: {number: (planned, lines)}."""
+    planned = [run for runs, _ in plans.values() for run in runs]
+    if not any(render.recorded(run) is not None for run in planned):
+        folders = ", ".join(dict.fromkeys(run.config.results_dir for run in planned))
+        figures = ("Figure " if len(plans) == 1 else "Figures ") + ", ".join(map(str, plans))
+        raise render.FigureError(f"no run of {figures} on disk under {folders}; nothing written (check "
+                                 "--results_dir and --preset)")
+    if not allow_partial:
+        for number, (runs, _) in plans.items():
+            render.check_complete(number, runs)
+
+
 def train_all(runs):
     """Trains every run (deduplicated), with one overall progress line per run (`training.run_queue`: the
     ETA uses each dataset's own measured rate, and for a dataset not measured yet the rate of the others;
@@ -63,20 +95,27 @@ def _notes(out_dir, generated):
     return notes
 
 
+def seeds_text(seeds):
+    """(The seeds, how a plot and a verdict read over them), for the report's header."""
+    if len(seeds) == 1:
+        return f"One seed ({seeds[0]}).", "A plot draws that seed's runs, and a claim holds when it holds on them."
+    return (f"Seeds: {', '.join(map(str, seeds))} (a figure's panels may use fewer: see its table).",
+            "A plot draws the median over the seeds and shades the band from their min to their max. A claim "
+            "holds overall when it holds in more than half of the seeds.")
+
+
 def write_report(out_dir, sections, preset, seeds, command):
     """`<out_dir>/README.md` from the figure sections [(number, steps, table or None, claims rows, minutes,
     partial)]: a summary of every claim's verdict, the notes, then each figure."""
     generated = {"README.md"} | {f"figure{number}_claims.md" for number, *_ in sections}
+    seeds_line, reading = seeds_text(seeds)
     lines = ["# What this project reproduces", "",
              "The paper's Figures 2 to 8 (El Mhamdi, Guerraoui, Rouault, ICML 2018), trained by this project "
              f"under the `{preset}` preset, and the paper's stated results checked on every seed.",
              "This file is written by", "", f"    {command}", "",
-             f"Seeds: {', '.join(map(str, seeds))} (a figure's panels may use fewer: see its table). "
-             f"Machine: {run_queue.machine()}.", "",
-             "A plot draws the median over the seeds and shades the band from their min to their max. A claim "
-             "holds overall when it holds in more than half of the seeds. Training times are the sum of the "
-             "runs' own wall times (a run shared by two figures counts in both); they grow when other jobs "
-             "share the machine.", ""]
+             f"{seeds_line} Machine: {run_queue.machine()}.", "",
+             f"{reading} Training times are the sum of the runs' own wall times (a run shared by two figures "
+             "counts in both); they grow when other jobs share the machine.", ""]
     lines += ["## Summary", "", "| figure | section | the paper says | verdict |", "|---|---|---|---|"]
     for number, _, table, rows, _, partial in sections:
         if table is None:
@@ -106,8 +145,9 @@ def write_report(out_dir, sections, preset, seeds, command):
 
 def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False,
               allow_partial=False, command="python -m experiments.reproduce", dataset_seeds=None, **run_options):
-    """Trains (unless `plot_only`) and reports the figures `numbers`; returns the report's path.
-    Runs are trained cheapest dataset first (all MNIST runs, then CIFAR-10), in figure order."""
+    """Trains (unless `plot_only`) and reports the figures `numbers` to `report_dir(out_dir, preset)`;
+    returns the report's path. Runs are trained cheapest dataset first (all MNIST runs, then CIFAR-10), in
+    figure order. FigureError, with nothing written, when `check_runs` refuses."""
     plans = {}
     for number in numbers:
         plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds, dataset_seeds,
@@ -115,6 +155,8 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
     if not plot_only:
         runs = figure_runs.unique_runs(*(planned for planned, _ in plans.values()))
         train_all(sorted(runs, key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
+    check_runs(plans, allow_partial)
+    out_dir = report_dir(out_dir, preset)
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     for number, (planned, lines) in plans.items():
@@ -131,7 +173,8 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
         sections.append((number, figure_runs.steps_text(planned), table, rows, figure_runs.training_minutes(planned),
                          partial))
         print(f"[reproduce] Figure {number}: wrote {os.path.join(out_dir, f'figure{number}.png')}", flush=True)
-    path = write_report(out_dir, sections, preset, seeds, command)
+    every_seed = sorted({run.seed for planned, _ in plans.values() for run in planned})
+    path = write_report(out_dir, sections, preset, every_seed, command)
     print(f"[reproduce] wrote {path}", flush=True)
     return path
 
@@ -141,14 +184,9 @@ def main(argv):
     try:
         numbers = parse_figures(FLAGS.figures)
         seeds = figure_command.seeds_of(FLAGS)
-        command = ("python -m experiments.reproduce " + " ".join(
-            f"--{name}={value}" for name, value in (
-                ("preset", FLAGS.preset), ("seeds", ",".join(map(str, seeds))),
-                ("figures", ",".join(map(str, numbers))))))
         dataset_seeds = {"cifar10": command_line.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
-        if dataset_seeds:
-            command += f" --cifar10_seeds={','.join(map(str, dataset_seeds['cifar10']))}"
         reproduce(numbers, FLAGS.preset, seeds, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
-                  FLAGS.plot_only, FLAGS.allow_partial, command, dataset_seeds, **figure_command.run_options(FLAGS))
+                  FLAGS.plot_only, FLAGS.allow_partial, command_text(sys.argv[1:]), dataset_seeds,
+                  **figure_command.run_options(FLAGS))
     except ValueError as error:
         command_line.fail(str(error))
