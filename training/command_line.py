@@ -21,6 +21,7 @@ import difflib
 import logging
 import os
 import re
+import shlex
 import sys
 import tempfile
 
@@ -198,6 +199,12 @@ def run(main, flag_values, doc, positional=False):
             sys.exit(130)
 
     app.run(checked_main, flags_parser=parser(flag_values, doc))
+
+
+def as_typed(module, args=None):
+    """The command line `python -m <module> <args>` (default: this process's arguments), shell-quoted, for
+    a report's "written by" line."""
+    return shlex.join(["python", "-m", module, *(sys.argv[1:] if args is None else args)])
 
 
 def fail(message):

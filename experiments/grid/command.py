@@ -96,9 +96,10 @@ def command_text(preset_name, rules, attacks, data, seeds):
 
 
 def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, shard=None, plot_only=False,
-             results_dir="results", out_dir=os.path.join("docs", "grid"), data_dir=None, **run_options):
+             results_dir="results", out_dir=os.path.join("docs", "grid"), data_dir=None, command=None, **run_options):
     """Trains (unless `plot_only`) the cells of this process's shard, then, unsharded, writes the report.
-    `preset`: a preset name or a `presets.Preset`. Returns the paths written ([] for a shard)."""
+    `preset`: a preset name or a `presets.Preset`; `command`: the report's "written by" line (None: made
+    from the arguments). Returns the paths written ([] for a shard)."""
     preset = presets.get(preset) if isinstance(preset, str) else preset
     rows, columns, splits = select(preset, rules, attacks, data, seeds)
     index, count = cells_lib.parse_shard(shard)
@@ -114,7 +115,7 @@ def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, sh
         raise ValueError(f"no cell of this grid is finished under {cells_lib.results_dir(results_dir, preset.name)}; "
                          "nothing to report (check --results_dir and --preset)")
     return write_report(preset, planned, rows, columns, splits, output_dir(out_dir, preset.name),
-                        command_text(preset.name, rules, attacks, data, seeds))
+                        command or command_text(preset.name, rules, attacks, data, seeds))
 
 
 def write_report(preset, planned, rows, columns, splits, target, command):
@@ -153,7 +154,7 @@ def main(argv):
     del argv  # no positional arguments (`command_line.run`)
     try:
         run_grid(FLAGS.preset, FLAGS.rules, FLAGS.attacks, FLAGS.data, FLAGS.seeds, FLAGS.shard, FLAGS.plot_only,
-                 FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
+                 FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir, command_line.as_typed("experiments.grid"),
                  **command_line.run_options(FLAGS, ["strategy", "replicas"]))
     except ValueError as error:
         command_line.fail(str(error))

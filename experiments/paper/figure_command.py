@@ -27,7 +27,8 @@ def define_figure_flags(flag_values, defaults=None):
     (`training.command_line.define_run_flags`; a non-default precision gives other runs than the paper's). `defaults` ({name: value}) sets this command's defaults."""
     defaults = dict(defaults or {})
     flags.DEFINE_enum("preset", defaults.pop("preset", "quick"), list(presets.PRESETS),
-                      "paper: exact settings; quick: short CPU runs; micro: a few steps for tests.",
+                      "paper: the paper's settings, our choices where it is silent; quick: short CPU runs; micro: "
+                      "a few steps for tests.",
                       flag_values=flag_values)
     flags.DEFINE_string("results_dir", defaults.pop("results_dir", "results"),
                         "Runs go to <results_dir>/<preset>/<run>.", flag_values=flag_values)

@@ -1,6 +1,7 @@
 """Presets: how a figure's paper settings (`experiments.paper.settings`, section 5.2) are turned into runs.
 
-- `paper`: the exact settings of the paper.
+- `paper`: the paper's settings, our choices where it is silent (`experiments/paper/choices.py`, the
+  "Settings and choices" section of docs/reproduction/README.md).
 - `quick`: MNIST figures in a few minutes on 2 CPU cores (the paper's workers and batch sizes, 30% of
   the steps); CIFAR-10 figures in at most 15 minutes (30% of the steps, a third of the workers, each rule
   keeping its minimum n, the paper's batch sizes; Average over 7 workers of 128 images reaches 43% test
@@ -29,7 +30,7 @@ class Preset:
     def describe(self, panel):
         """One line for the plot and the claims table."""
         if self.name == "paper":
-            return "preset: paper (exact settings)"
+            return "preset: paper (the paper's settings, our choices where it is silent)"
         parts = [f"{self.steps_for(panel)} of {panel.steps} steps"]
         if self.worker_scale != 1 or self.max_byzantine is not None:
             parts.append(f"workers x{self.worker_scale:.2g}" if self.max_byzantine is None

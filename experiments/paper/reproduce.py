@@ -17,12 +17,10 @@ disk at all.
 """
 
 import os
-import shlex
-import sys
 
 from absl import flags
 
-from experiments.paper import figure_command, figure_runs, render, settings
+from experiments.paper import choices, figure_command, figure_runs, render, settings
 from training import command_line, run_queue
 
 FLAGS = flags.FlagValues()
@@ -52,15 +50,15 @@ def parse_figures(values):
     return list(dict.fromkeys(numbers))
 
 
+PRESET_TEXT = {"paper": "the paper's settings, our choices where it is silent",
+               "quick": "the paper's settings shortened for a CPU, as each figure's table says; the choices are "
+                        "those of the paper preset"}
+
+
 def report_dir(out_dir, preset):
     """<out_dir> for the paper preset, <out_dir>/<preset> for the others (the published report is never
     overwritten by another preset)."""
     return out_dir if preset == "paper" else os.path.join(out_dir, preset)
-
-
-def command_text(args):
-    """The command that writes the report: `python -m experiments.reproduce` and `args`, shell-quoted."""
-    return shlex.join(["python", "-m", "experiments.reproduce", *args])
 
 
 def check_runs(plans, allow_partial):
@@ -111,7 +109,8 @@ def write_report(out_dir, sections, preset, seeds, command):
     seeds_line, reading = seeds_text(seeds)
     lines = ["# What this project reproduces", "",
              "The paper's Figures 2 to 8 (El Mhamdi, Guerraoui, Rouault, ICML 2018), trained by this project "
-             f"under the `{preset}` preset, and the paper's stated results checked on every seed.",
+             f"under the `{preset}` preset ({PRESET_TEXT.get(preset, 'see each figure')}: [Settings and "
+             "choices](#settings-and-choices)), and the paper's stated results checked on every seed.",
              "This file is written by", "", f"    {command}", "",
              f"{seeds_line} Machine: {run_queue.machine()}.", "",
              f"{reading} Training times are the sum of the runs' own wall times (a run shared by two figures "
@@ -125,6 +124,7 @@ def write_report(out_dir, sections, preset, seeds, command):
             lines.append(f"| {number}{' (partial)' if partial else ''} | {row.claim.section} | {sentence} | "
                          f"{row.verdict_text} |")
     lines.append("")
+    lines += choices.markdown()
     notes = _notes(out_dir, generated)
     if notes:
         lines += ["## Notes and studies", ""] + [f"- [{heading}]({name})" for name, heading in notes] + [""]
@@ -186,7 +186,7 @@ def main(argv):
         seeds = figure_command.seeds_of(FLAGS)
         dataset_seeds = {"cifar10": command_line.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
         reproduce(numbers, FLAGS.preset, seeds, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
-                  FLAGS.plot_only, FLAGS.allow_partial, command_text(sys.argv[1:]), dataset_seeds,
+                  FLAGS.plot_only, FLAGS.allow_partial, command_line.as_typed("experiments.reproduce"), dataset_seeds,
                   **figure_command.run_options(FLAGS))
     except ValueError as error:
         command_line.fail(str(error))

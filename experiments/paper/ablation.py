@@ -1,0 +1,176 @@
+"""Ablations of the reproduction: a figure's runs with one of our choices changed, the claims side by side.
+
+    python -m experiments.ablation --ablation=l2-half --figures=2,4 --preset=paper --seeds=1-10 \
+        --data_dir=../shared/data
+
+Each ablation changes RunConfig fields of some of a figure's runs (`Ablation.change`); the runs it does not
+change are the figure's own (shared with the reproduction through the run cache). For every claim of the
+figure (`experiments/paper/claims.py`) the table sets the verdict over the seeds with our choice beside the
+verdict with the ablation's, and every curve's final accuracy, median [min, max] over the seeds. Writes
+`<out_dir>/ablation_<id>.md` (`<out_dir>/<preset>/` for a preset other than paper).
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+from absl import flags
+
+from experiments.paper import claims, figure_command, figure_runs, reproduce, settings
+from training import command_line, run_folder
+
+
+@dataclasses.dataclass(frozen=True)
+class Ablation:
+    id: str
+    question: str  # what it settles
+    choice: str  # our choice, in words
+    variant: str  # the ablation's, in words
+    figures: tuple  # the figures it runs by default
+    change: object  # RunConfig -> {field: value} for the runs it changes ({} leaves a run as it is)
+
+
+def _half_l2(config):
+    return {"l2": config.l2 / 2}
+
+
+def _bulyan_selected(config):
+    if not config.gar.startswith("bulyan") or config.attack == "none":
+        return {}
+    return {"attack_options": {**config.attack_options, "objective": "selected"}}
+
+
+ABLATIONS = {ablation.id: ablation for ablation in (
+    Ablation("l2-half", "Does the L2 convention decide a verdict?",
+             "the loss adds lambda sum(x^2), lambda = 1e-4", "lambda/2 sum(x^2), as 1e-4 * tf.nn.l2_loss would",
+             (2, 4), _half_l2),
+    Ablation("bulyan-selected", "Does the attack's objective against Bulyan decide its verdicts?",
+             "gamma maximises the attacked coordinate's displacement in Bulyan's output (objective=displacement)",
+             "gamma is the largest one Bulyan's first stage still picks (objective=selected, the paper's "
+             "literal reading)", (4, 5), _bulyan_selected),
+)}
+
+
+FLAGS = flags.FlagValues()
+figure_command.define_figure_flags(FLAGS, {"preset": "paper"})
+flags.DEFINE_enum("ablation", None, list(ABLATIONS), "The ablation to run (required).", flag_values=FLAGS)
+flags.DEFINE_list("figures", None, "Figures to run it on (default: the ablation's own).", flag_values=FLAGS)
+flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "The table goes to "
+                    "<out_dir>/ablation_<id>.md for the paper preset, <out_dir>/<preset>/ for another.",
+                    flag_values=FLAGS)
+
+
+def get(ablation_id):
+    """The ablation `ablation_id`; ValueError naming the known ones."""
+    if ablation_id not in ABLATIONS:
+        raise ValueError(f"unknown ablation {ablation_id!r}; ablations: {', '.join(ABLATIONS)}")
+    return ABLATIONS[ablation_id]
+
+
+def changed(planned, ablation):
+    """The planned runs with the ablation's change applied (new run names where it changes a run)."""
+    return [dataclasses.replace(run, config=dataclasses.replace(run.config, **ablation.change(run.config)))
+            for run in planned]
+
+
+def results_by_seed(number, planned):
+    """{seed: claims.Results} of Figure `number`'s finished runs among `planned`."""
+    by_seed = {}
+    for run in planned:
+        if run.status() == "finished":
+            by_seed.setdefault(run.seed, {})[run.key] = run_folder.read_metrics(run.run_dir)
+    figure = settings.get(number)
+    planned_keys = {}
+    for run in planned:
+        planned_keys.setdefault(run.seed, set()).add(run.key)
+    return {seed: claims.Results(figure, metrics, planned=planned_keys[seed]) for seed, metrics in by_seed.items()}
+
+
+def _finals(planned):
+    """{run key: [final accuracy per finished seed]}."""
+    finals = {}
+    for run in planned:
+        if run.status() == "finished":
+            finals.setdefault(run.key, []).append(claims.final_accuracy(run_folder.read_metrics(run.run_dir)))
+    return finals
+
+
+def _over_seeds(values):
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return f"{100 * values[0]:.1f}%"
+    return f"{100 * np.median(values):.1f}% [{100 * min(values):.1f}, {100 * max(values):.1f}]"
+
+
+def figure_table(number, ours, theirs, ablation):
+    """Markdown lines comparing Figure `number`'s claims and final accuracies, ours against the ablation's."""
+    figure = settings.get(number)
+    ours_results, theirs_results = results_by_seed(number, ours), results_by_seed(number, theirs)
+    lines = [f"### Figure {number}", "", f"| claim (section) | ours: {ablation.choice} | ablation: "
+             f"{ablation.variant} |", "|---|---|---|"]
+    for claim in claims.for_figure(number):
+        row_ours = claims.evaluate_claim(claim, ours_results)
+        row_theirs = claims.evaluate_claim(claim, theirs_results)
+        lines.append(f"| {claim.sentence} ({claim.section}) | {row_ours.measured}: {row_ours.verdict_text} | "
+                     f"{row_theirs.measured}: {row_theirs.verdict_text} |")
+    finals_ours, finals_theirs = _finals(ours), _finals(theirs)
+    lines += ["", "| curve | final accuracy, ours | final accuracy, ablation | run changed |", "|---|---|---|---|"]
+    names = {run.key: run.config.resolved_run_name() for run in ours}
+    for run in theirs:
+        if run.seed != theirs[0].seed:
+            continue
+        lines.append(f"| {figure.label(run.key)} | {_over_seeds(finals_ours.get(run.key, []))} | "
+                     f"{_over_seeds(finals_theirs.get(run.key, []))} | "
+                     f"{'yes' if names.get(run.key) != run.config.resolved_run_name() else 'no'} |")
+    return lines + [""]
+
+
+def plan(ablation, numbers, preset, seeds, results_dir, data_dir=None, **run_options):
+    """{figure: (our planned runs, the ablation's planned runs)}."""
+    plans = {}
+    for number in numbers:
+        ours, _ = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds, **run_options)
+        plans[number] = (ours, changed(ours, ablation))
+    return plans
+
+
+def run_ablation(ablation, numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False,
+                 **run_options):
+    """Trains (unless `plot_only`) our runs and the ablation's, writes the table; returns its path.
+    ValueError when no run of it is on disk."""
+    plans = plan(ablation, numbers, preset, seeds, results_dir, data_dir, **run_options)
+    every_run = [run for ours, theirs in plans.values() for run in ours + theirs]
+    if not plot_only:
+        figure_runs.train(figure_runs.unique_runs(every_run), f"ablation {ablation.id}")
+    if not any(run.status() == "finished" for run in every_run):
+        raise ValueError(f"no finished run of ablation {ablation.id} in {os.path.join(results_dir, preset)}")
+    minutes = figure_runs.training_minutes(figure_runs.unique_runs(every_run))
+    command = command_line.as_typed("experiments.ablation")
+    lines = [f"# Ablation {ablation.id}: {ablation.question}", "",
+             f"Ours: {ablation.choice}. Ablation: {ablation.variant}.", "",
+             f"Written by `{command}`; preset {preset}; {claims.seeds_sentence(list(seeds))} "
+             f"Training time of every run above, summed: {minutes:.1f} min.", ""]
+    for number, (ours, theirs) in plans.items():
+        lines += figure_table(number, ours, theirs, ablation)
+    folder = out_dir if preset == "paper" else os.path.join(out_dir, preset)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"ablation_{ablation.id}.md")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("\n".join(lines))
+    print("\n".join(lines))
+    print(f"wrote {path}")
+    return path
+
+
+def main(argv):
+    del argv  # no positional arguments (`command_line.run`)
+    try:
+        if FLAGS.ablation is None:
+            raise ValueError(f"--ablation is required; ablations: {', '.join(ABLATIONS)}")
+        ablation = get(FLAGS.ablation)
+        numbers = reproduce.parse_figures(FLAGS.figures) if FLAGS.figures else list(ablation.figures)
+        run_ablation(ablation, numbers, FLAGS.preset, figure_command.seeds_of(FLAGS), FLAGS.results_dir,
+                     FLAGS.out_dir, FLAGS.data_dir, FLAGS.plot_only, **figure_command.run_options(FLAGS))
+    except ValueError as error:
+        command_line.fail(str(error))

@@ -1,0 +1,53 @@
+"""`python -m experiments.ablation`: a figure's runs with one choice changed, the claims side by side (micro)."""
+
+import os
+
+import pytest
+
+from experiments.paper import ablation, figure_runs, settings
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
+
+
+def _planned(tmp_path, number, seeds=(1,)):
+    planned, _ = figure_runs.plan(settings.get(number), "micro", str(tmp_path), DATA, list(seeds))
+    return planned
+
+
+def test_l2_half_halves_lambda_of_every_run_and_names_new_runs(tmp_path):
+    ours = _planned(tmp_path, 4)
+    theirs = ablation.changed(ours, ablation.get("l2-half"))
+    assert [run.config.l2 for run in theirs] == [5e-5] * len(ours) and {run.config.l2 for run in ours} == {1e-4}
+    assert not {run.run_dir for run in ours} & {run.run_dir for run in theirs}
+
+
+def test_bulyan_selected_changes_only_the_attacked_bulyan_runs(tmp_path):
+    ours = _planned(tmp_path, 4)
+    theirs = ablation.changed(ours, ablation.get("bulyan-selected"))
+    moved = [(a.key, b.config.attack_options) for a, b in zip(ours, theirs) if a.run_dir != b.run_dir]
+    assert moved == [(("eta0=0.2", "bulyan-krum"), {"objective": "selected"}),
+                     (("eta0=1", "bulyan-krum"), {"objective": "selected"})]
+
+
+def test_unknown_ablation_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown ablation 'l3'; ablations: l2-half, bulyan-selected"):
+        ablation.get("l3")
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "mnist")), reason="../shared/data is absent")
+def test_the_table_sets_both_verdicts_side_by_side(tmp_path):
+    with pytest.raises(ValueError, match="no finished run of ablation l2-half"):
+        ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1], str(tmp_path / "results"),
+                              str(tmp_path / "out"), DATA, plot_only=True)
+    assert not os.path.exists(tmp_path / "out")  # nothing written
+    path = ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1], str(tmp_path / "results"),
+                                 str(tmp_path / "out"), DATA)
+    assert path == str(tmp_path / "out" / "micro" / "ablation_l2-half.md")
+    text = open(path).read()
+    claims_rows = [line for line in text.splitlines() if line.startswith("| ") and "(5.2.1)" in line]
+    assert len(claims_rows) == 2 and all(line.count("holds in") + line.count("does not hold") >= 2
+                                         or line.count("not measured") == 0 for line in claims_rows)
+    assert all(line.count("of 1 seed") == 2 for line in claims_rows)  # one verdict per side
+    curves = [line for line in text.splitlines() if line.endswith("| yes |")]
+    assert len(curves) == 4  # Average, Krum, GeoMed, Brute: each run changed
