@@ -9,8 +9,9 @@ MNIST MLP gradients, against d and against f; fits log-log slopes and sets them 
 exponents and closed forms; measures Bulyan(Krum) at n = 4f + 3 (experiments/leeway/study.py).
 Writes <out_dir>/<preset>/: leeway_{d,ratio,f,bulyan}.{png,pdf} (plots/leeway_plot.py, drawing the
 values of experiments/leeway/plot_data.py), leeway_claims.md (the paper's claims, as the figures'
-tables), leeway_slopes.md (slopes, ratios, the search's agreement, times) and leeway_results.json (every
-measurement; the plots and tables are computed from it alone).
+tables: the d claims on the whole sweep and on its upper half, d >> 1), leeway_slopes.md (slopes and
+verdicts on both ranges, ratios, Proposition 2's fit, the search's agreement, times) and
+leeway_results.json (every measurement; the plots and tables are computed from it alone).
 --plot_only re-plots and re-tables from leeway_results.json.
 """
 
@@ -39,7 +40,7 @@ flags.DEFINE_bool("plot_only", False, "Only re-plot and re-table from <out_dir>/
 def run_study(preset_name="quick", out_dir="figures/leeway", data_dir=None, exact=False, seed=1,
               plot_only=False, log=print):
     """Measures (unless `plot_only`), then writes the plots and tables; returns the paths written."""
-    from experiments.leeway import claims, plot_data
+    from experiments.leeway import bulyan_claims, claims, plot_data
     from plots import leeway_plot
 
     target = os.path.join(out_dir, preset_name)
@@ -68,7 +69,8 @@ def run_study(preset_name="quick", out_dir="figures/leeway", data_dir=None, exac
                                    results["description"])
     slopes = claims.slopes_markdown(rows, claims.distance_factors(results["points"]),
                                     claims.agreement(results["points"]), results["description"],
-                                    timing, results.get("exact", False))
+                                    timing, results.get("exact", False),
+                                    bulyan_claims.proposition2_lines(results["bulyan"]))
     for name, text in (("leeway_claims.md", table), ("leeway_slopes.md", slopes)):
         paths.append(os.path.join(target, name))
         with open(paths[-1], "w") as file:

@@ -11,7 +11,8 @@
 - `BulyanColumn`: the displacement of coordinate 0 of Bulyan(Krum) and of Krum at n = 4f + 3 for
   B = mean + gamma e_0: `aggregators.bulyan.picks` on the closed-form distances, then the
   coordinate-wise stage on that coordinate's theta picked values (Bulyan's output coordinate 0
-  exactly, without the other d - 1 coordinates).
+  exactly, without the other d - 1 coordinates); `with_picks` also returns those picked values
+  and which are honest (`experiments.leeway.stage` reads the median and the kept window from them).
 - `bulyan_search`: the `lp` attack itself against bulyan-krum (objective "displacement").
 """
 
@@ -143,11 +144,20 @@ class BulyanColumn:
 
     def __call__(self, prepared, gammas):
         """(Bulyan's, Krum's) displacement of coordinate 0 at each of `gammas` (NumPy [G] each)."""
+        bulyan_values, krum_values, _, _ = self.with_picks(prepared, gammas)
+        return bulyan_values, krum_values
+
+    def with_picks(self, prepared, gammas):
+        """(Bulyan's displacement [G], Krum's [G], the theta picked values of coordinate 0 [G, theta],
+        whether each pick is an honest row [G, theta]) at each of `gammas`."""
         honest_distances, stats, column = prepared
         function = self._compiled(stats)
         out = [function(honest_distances, stats.at_coordinate, stats.rest, stats.finite, column,
                         tf.constant(g, column.dtype)) for g in gammas]
-        return np.array([float(a) for a, _ in out]), np.array([float(b) for _, b in out])
+        h = int(column.shape[0])
+        return (np.array([float(a) for a, _, _, _ in out]), np.array([float(b) for _, b, _, _ in out]),
+                np.array([c.numpy() for _, _, c, _ in out], np.float64),
+                np.array([p.numpy() < h for _, _, _, p in out]))
 
     def _compiled(self, stats):
         if self._function is None:
@@ -160,10 +170,11 @@ class BulyanColumn:
                 distances = shift.with_byzantine(honest_distances, shifted_distances(local, gamma), f)
                 values = tf.concat([column, tf.fill([f], gamma)], axis=0)
                 n = distances.shape[0]
-                picked = tf.gather(values, bulyan.picks(distances, f, "krum"))[:, None]
-                bulyan_value = coordinatewise.closest_to_median_mean(picked, n - 4 * f)[0]
+                rows = bulyan.picks(distances, f, "krum")
+                picked = tf.gather(values, rows)
+                bulyan_value = coordinatewise.closest_to_median_mean(picked[:, None], n - 4 * f)[0]
                 krum_value = tf.gather(values, krum.select_from_distances(distances, f)[0])
-                return bulyan_value, krum_value
+                return bulyan_value, krum_value, picked, rows
 
             self._function = displacement
         return self._function

@@ -1,10 +1,10 @@
 """The values the leeway plots draw (`plots.leeway_plot.LeewayPlotData`), from the study's saved results:
 the predictions of appendix B beside each measured gamma_m, the fitted slopes, appendix B's closed forms
-against d and f (`theory`), and Bulyan's summaries (section 4; `claims`). The plots compute nothing."""
+against d and f (`theory`), and Bulyan's summaries (section 4; `bulyan_claims`). The plots compute nothing."""
 
 import numpy as np
 
-from experiments.leeway import claims, theory
+from experiments.leeway import bulyan_claims, claims, theory
 from plots.leeway_plot import LeewayPlotData
 
 CURVE_POINTS = 50  # points of each closed-form curve against d
@@ -43,5 +43,5 @@ def plot_data(results, slope_rows):
         d_theory=_d_theory(d_points, rules) if d_points else {},
         f_theory=_f_theory(f_points, rules) if f_points else {},
         ratio_reference=theory.GAUSSIAN_DISTANCE_FACTOR, bulyan=bulyan,
-        bulyan_summary=claims.bulyan_summary(bulyan),
-        bulyan_extremes=claims.bulyan_extremes(bulyan, results.get("bulyan_range", [])))
+        bulyan_summary=bulyan_claims.bulyan_summary(bulyan),
+        bulyan_extremes=bulyan_claims.bulyan_extremes(bulyan, results.get("bulyan_range", [])))

@@ -54,7 +54,7 @@ def _decades(low, high, per_decade):
 PRESETS = {
     "tiny": Preset("tiny", d_values=(10, 100, 1000), f_at_d=2, f_values=(2, 3), d_at_f=100, draws=2,
                    sources=("iid",), mnist_steps=0, mnist_workers=0, mnist_d_values=(), mnist_draws=0,
-                   mnist_f_values=(), bulyan_f=2, bulyan_d_values=(10, 100), bulyan_draws=1, bulyan_grid=12,
+                   mnist_f_values=(), bulyan_f=2, bulyan_d_values=(10, 100), bulyan_draws=2, bulyan_grid=12,
                    range_d=30, range_draws=3),
     "quick": Preset("quick", d_values=_decades(10, 1e5, 1), f_at_d=5, f_values=(1, 2, 5, 10, 16), d_at_f=10_000,
                     draws=3, sources=("iid",), mnist_steps=100, mnist_workers=16,

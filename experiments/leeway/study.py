@@ -7,10 +7,11 @@ summarises and plots:
   measured distances appendix B approximates, Brute's closed-form threshold, and (--exact) a float64
   search of 64 probes.
 - "bulyan": Bulyan(Krum) at n = 4f + 3 under `lp`: coordinate 0's displacement on a grid of gamma,
-  the honest range there, Krum's displacement and gamma_m on the same gradients, and what the `lp`
-  attack's own search (objective "displacement") finds.
-- "bulyan_range": many more draws at one d of the largest and smallest displacement over the grid
-  and the honest range (how often Bulyan's output leaves it).
+  the honest values there, Krum's displacement and gamma_m on the same gradients, what the `lp`
+  attack's own search (objective "displacement") finds, and at each gamma the coordinate-wise stage
+  (`stage.stage`: the median of the picks, the kept window, the honest picks' range; section 4).
+- "bulyan_range": many more draws at one d of the largest and smallest displacement over the grid,
+  the honest range (how often Bulyan's output leaves it) and the stage at each gamma.
 """
 
 import dataclasses
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 
-from experiments.leeway import data, measure
+from experiments.leeway import data, measure, stage
 
 EXACT_BUDGET = 64
 
@@ -118,13 +119,22 @@ def _measure(leeway, honest, sweep, source, f, draw, budget, exact, sigma=None):
 
 
 def _bulyan_curve(leeway, column, honest, preset):
-    """Krum's gamma_m, the grid (1e-2 sigma to 3 Krum's gamma_m), both rules' displacements on it, and
-    the honest values of coordinate 0 minus their mean (as the displacements are computed)."""
+    """Krum's gamma_m, the grid (1e-2 sigma to 3 Krum's gamma_m), both rules' displacements on it, the
+    honest values of coordinate 0 minus their mean (as the displacements are computed), and Bulyan's
+    coordinate-wise stage at each gamma (`_stages`)."""
     krum_gamma, _ = leeway.gamma_m("krum", "2", column.f, honest, preset.budget)
     gammas = np.geomspace(1e-2, 3 * krum_gamma, preset.bulyan_grid)
     prepared = column.prepare(honest)
-    bulyan_values, krum_values = column(prepared, gammas)
-    return krum_gamma, gammas, bulyan_values, krum_values, prepared[2].numpy().astype(np.float64)
+    bulyan_values, krum_values, picked, picked_honest = column.with_picks(prepared, gammas)
+    return (krum_gamma, gammas, bulyan_values, krum_values, prepared[2].numpy().astype(np.float64),
+            _stages(picked, picked_honest, column.f))
+
+
+def _stages(picked, picked_honest, f):
+    """{field: [one value per gamma]} of `stage.stage` on the theta picked values of coordinate 0 (section
+    4: the median, the kept window, the honest picks' range)."""
+    cases = [stage.stage(values, honest, f) for values, honest in zip(picked, picked_honest)]
+    return {key: [case[key] for case in cases] for key in cases[0]}
 
 
 def _bulyan(leeway, column, preset, rng):
@@ -134,13 +144,14 @@ def _bulyan(leeway, column, preset, rng):
     for d in preset.bulyan_d_values:
         for draw in range(preset.bulyan_draws):
             honest, _ = data.synthetic("iid", h, d, rng(5, d, draw))
-            krum_gamma, gammas, bulyan_values, krum_values, values = _bulyan_curve(leeway, column, honest, preset)
+            krum_gamma, gammas, bulyan_values, krum_values, values, stages = _bulyan_curve(
+                leeway, column, honest, preset)
             search_gamma, search_displacement = measure.bulyan_search(honest, f, preset.budget)
             out.append({"d": d, "draw": draw, "f": f, "n": h + f, "sigma": 1.0, "gammas": gammas.tolist(),
                         "bulyan": bulyan_values.tolist(), "krum": krum_values.tolist(),
                         "krum_gamma_m": krum_gamma, "search_gamma": search_gamma,
-                        "search_displacement": search_displacement,
-                        "honest_low": float(values.min()), "honest_high": float(values.max())})
+                        "search_displacement": search_displacement, "honest_values": values.tolist(),
+                        "honest_low": float(values.min()), "honest_high": float(values.max()), "stage": stages})
     return out
 
 
@@ -148,8 +159,8 @@ def _bulyan_range(leeway, column, preset, rng):
     out = []
     for draw in range(preset.range_draws):
         honest, _ = data.synthetic("iid", 3 * column.f + 3, preset.range_d, rng(6, preset.range_d, draw))
-        _, _, bulyan_values, _, values = _bulyan_curve(leeway, column, honest, preset)
+        _, _, bulyan_values, _, values, stages = _bulyan_curve(leeway, column, honest, preset)
         out.append({"d": preset.range_d, "draw": draw, "max": float(bulyan_values.max()),
                     "min": float(bulyan_values.min()), "honest_low": float(values.min()),
-                    "honest_high": float(values.max())})
+                    "honest_high": float(values.max()), "stage": stages})
     return out
