@@ -10,9 +10,10 @@ lists the folder itself.
   before the run resumed from an older one). A checkpoint exists once its index does, so a
   kill at any moment leaves the previous checkpoints as they were: the latest is always complete.
 - `restore` tries the checkpoints newest first; one that does not read back whole (random bytes in .data,
-  an empty .index, a missing or mis-shaped variable, ...) is skipped with a warning naming its file. The
-  variables are assigned only once every value has been read, so a failed try changes nothing. When there are checkpoints and none reads,
-  `RunError` names the run folder to delete.
+  a .data file cut short, to any length down to zero bytes, an empty or cut .index, a missing or mis-shaped
+  variable) is skipped with a warning naming its file. The variables are assigned only once every value
+  has been read, so a failed try changes nothing. When there are checkpoints and none reads, `RunError`
+  names the run folder to delete.
 """
 
 import glob
@@ -28,6 +29,9 @@ from training.errors import RunError
 KEEP = 2
 _INDEX = re.compile(r"^ckpt-(\d+)\.index$")
 _PARTIAL = "partial-"  # prefix of a save in progress; never listed as a checkpoint
+# What reading a damaged checkpoint raises: OpError (a bad .index, a checksum mismatch, a missing .data),
+# IndexError ("Read less bytes than requested": a .data file cut short), ValueError (a mis-shaped variable).
+_UNREADABLE = (tf.errors.OpError, IndexError, ValueError)
 
 
 def _quiet_sharding_log(record):
@@ -128,7 +132,7 @@ def restore(directory, variables, optional=()):
         prefix = _prefix(directory, step)
         try:
             values = _read(prefix, variables, optional)
-        except (tf.errors.OpError, ValueError) as error:
+        except _UNREADABLE as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             logging.warning("checkpoint %s is unreadable (%s); trying the previous one", prefix, reason[:200])
             tried.append(os.path.basename(prefix))

@@ -1,12 +1,19 @@
 """One run's folder, `<results_dir>/<run_name>/`, and what is read from it (plain Python and NumPy).
 
-    config.json   the settings (`training.RunConfig`), d, the gradient method, and once the run ends
-                  "finished": true, "nonfinite_steps" and "diverged_at": t, the first step whose training
-                  loss, aggregated gradient or parameters were not finite (null: none). A run diverged
-                  without keep_diverged stopped at that step and is finished whatever steps are asked.
+    config.json   the settings (`training.RunConfig`), d, the gradient method, "metrics_from" (the step
+                  of metrics.csv's first row: 0, or in a folder seeded with another run's checkpoints
+                  the step after theirs), and once the run ends "finished": true, "nonfinite_steps" and
+                  "diverged_at": t, the first step whose training loss, aggregated gradient or parameters
+                  were not finite (null: none). A run diverged without keep_diverged stopped at that step
+                  and is finished whatever steps are asked.
     metrics.csv   one row per step (`training.metrics`)
     checkpoints/  the flat parameters x and the step (`training.checkpoints`)
     tensorboard/  the same scalars for TensorBoard
+    lock          while a process trains the run, its PID (`training.run_lock`: one writer per folder);
+                  one left by a killed process does not block
+
+A damaged config.json or metrics.csv raises `RunError` naming the file and saying to delete the run folder
+(neither can be rebuilt from the checkpoints), when a run resumes and when its metrics are read for plots.
 
 Every reader of a run folder goes through this module: the training loop, the figures, reproduce, the
 studies and the plots' callers.
@@ -33,17 +40,23 @@ def path(config):
 
 
 def read_config(run_dir):
-    """`<run_dir>/config.json` as a dict, or None when there is none; RunError naming the file when it
-    is not valid JSON."""
+    """`<run_dir>/config.json` as a dict, or None when there is none. RunError naming the file when it is
+    damaged (not UTF-8, not JSON, not an object): the run folder is to be deleted, since config.json also
+    records what the checkpoints do not ("finished", "diverged_at")."""
     file_path = os.path.join(run_dir, "config.json")
     if not os.path.exists(file_path):
         return None
-    with open(file_path) as file:
-        try:
-            return json.load(file)
-        except json.JSONDecodeError as error:
-            raise RunError(f"{file_path} is not valid JSON ({error}); delete its run folder to train the run "
-                           "again") from None
+    with open(file_path, "rb") as file:
+        data = file.read()
+    try:
+        saved = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        problem = f"is not valid JSON ({error})"
+    else:
+        if isinstance(saved, dict):
+            return saved
+        problem = f"holds a JSON {type(saved).__name__}, not an object"
+    raise RunError(f"{file_path} {problem}; delete the run folder {run_dir} to train the run again")
 
 
 def write_config(run_dir, data):
