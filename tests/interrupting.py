@@ -78,6 +78,9 @@ def _signalling_at(make_train_step, signal_number, call):
 def main(argv):
     from experiments import run as command
 
+    # Python's Ctrl-C handler, even when this process was started with SIGINT ignored (a background job of a
+    # non-interactive shell, as some CI runners start their commands), which Python would otherwise keep.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     separator = argv.index("--")
     real = loop.make_train_step
     for session in argv[1:separator]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import training
-from experiments.paper import figure2_seeds, mlp_state, rank_stats
+from experiments.paper import claims, figure2_seeds, mlp_state, rank_stats
 from training import command_line, datasets, flat, run_folder
 
 datasets.register("synthetic", lambda *_: datasets.synthetic(train=256, test=100))
@@ -167,7 +167,7 @@ def test_correlations_and_table_on_made_up_rows():
     text = figure2_seeds.table(rows)
     assert text.count("\n") == len(rows) + 1 and "| 3 | Krum |" in text and "| yes |" in text
     assert "live @1000" not in figure2_seeds.findings(rows, {"Krum": ["krum"]})
-    assert ('dead @1000, ρ = -1.00 with the final accuracy; "recovered iff dead @1000 < 85" misplaces 0 run(s)'
+    assert ('dead @1000, ρ = -1.00 with the final accuracy; "left iff dead @1000 < 85" misplaces 0 run(s)'
             in figure2_seeds.findings(rows, {"Krum": ["krum"]}))
     steps = np.array([0, 50, 100])
     curves = {(row["seed"], "krum"): (steps, np.array([0.1, 0.3, row["final_accuracy"]])) for row in rows}
@@ -222,11 +222,15 @@ def test_report_and_plot_from_made_up_rows(tmp_path):
         rows.append(row)
     groups = {"Krum+GeoMed": ["krum", "geomed"], "Krum": ["krum"]}
     trace_rows = [{key: 0.5 for key, _, _ in figure2_seeds.TRACE_COLUMNS} | {"step": step} for step in (50, 100)]
-    restarts = [("seed 1, Krum", "krum", 0.17, [(101, 0.64, 6), (102, 0.21, 3)])]
+    restarts = [("seed 1, Krum", "krum", 0.17, [(101, 0.64, 6, True), (102, 0.21, 3, False)])]
     text = figure2_seeds.report(rows, groups, "1-2", 2000, traces=[("seed 1, Krum", trace_rows, [])],
                                 restarts=restarts, references=[(1, 0.973, 84)], reading="reading.md")
     assert "finished and measured: 1, 2." in text and "[reading.md](reading.md)" in text
-    assert "Recovered = final accuracy >= 50%: Krum 1/2, GeoMed 1/2." in text
+    assert ("Left the sub-space of ineffective models (the Figure 2 claim's definition, "
+            "`experiments/paper/claims.py`: a run stayed when at every evaluation from step 50 to the last its "
+            "accuracy is at least 20 points below its seed's unattacked Average at the same step, and left when "
+            "one evaluation is closer): Krum 1/2, GeoMed 1/2.") in text
+    assert "recovered" not in text.lower() and "final accuracy >= 50%" not in text
     assert "for 4 of 4 runs. The rule selected B(γ_m) at every attack step in 2 of 4 runs." in text
     assert "| seed 1, Krum | 17.0% | 101: 64.0% (6), 102: 21.0% (3) | 1/2 |" in text
     assert "## Trace: seed 1, Krum (re-trained, its metrics equal the run's)" in text
@@ -234,7 +238,27 @@ def test_report_and_plot_from_made_up_rows(tmp_path):
     curves = {(row["seed"], row["curve"]): (np.array([0, 50, 1000]), np.array([0.1, 0.2, row["final_accuracy"]]))
               for row in rows}
     panels = [("live@last", "live @1000", 4.5, "best split")]
-    path = plot_seeds(rows, panels, curves, str(tmp_path / "seeds.png"), 0.5, 50, "title", restarts)
+    path = plot_seeds(rows, panels, curves, str(tmp_path / "seeds.png"), None, 50, "title",
+                      figure2_seeds.plotted_restarts(restarts))
     assert os.path.getsize(path) < 300_000
     with open(path, "rb") as file:
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_left_and_stayed_are_the_figure2_claims_definition():
+    # Average at 97% from step 50 on, evaluated every 50 steps up to 1000
+    average = {"step": np.arange(0, 1001, 50), "accuracy": np.r_[0.1, np.full(20, 0.97)]}
+
+    def run(values):
+        return {"step": np.arange(0, 1001, 50), "accuracy": np.r_[0.1, values]}
+
+    # ends at 75% (above any fixed 50% line) but 22 points below Average at every evaluation: stayed
+    low = run(np.linspace(0.3, 0.75, 20))
+    # within 20 points of Average at steps 400-500 (80%), then back to 30%: left, though it ends low
+    back = run(np.r_[np.full(7, 0.3), [0.8, 0.8, 0.8], np.full(10, 0.3)])
+    # 20.5 points below at every evaluation, then 19.5 at the last: left
+    edge = run(np.r_[np.full(19, 0.765), 0.775])
+    for metrics, left in ((low, False), (back, True), (edge, True), (run(np.full(20, 0.765)), False)):
+        assert figure2_seeds.left_subspace(metrics, average, 50) is left
+        assert claims.stayed_ineffective(metrics, average, 50) is not left
+    assert not hasattr(figure2_seeds, "RECOVERED_ACCURACY")  # no second notion of the outcome

@@ -125,7 +125,7 @@ def test_claims_hold_and_fail_on_hand_made_results():
     rows, table = claims.evaluate(2, {1: holds}, "preset: test")
     assert [row.verdict for row in rows] == ["holds", "holds"]
     assert "Krum 30.0%; Krum below Average +60.0 pts" in table and "GeoMed below Average +21.0 pts" in table
-    assert "holds in 1 of 1 seed: **holds**" in table
+    assert "holds in 1 of 1 seed (95% CI 21%-100%): **holds**" in table
     fails = results_of(2, {("mnist", "average"): 0.9, ("mnist", "krum"): 0.3, ("mnist", "geomed"): 0.71,
                            ("mnist", "brute"): 0.84})
     assert verdicts(2, {1: fails}) == ["does not hold"] * 2
@@ -142,7 +142,7 @@ def test_claims_over_seeds_need_a_majority():
     # Krum recovers on seeds 2 and 3 (ends 10 points below Average): the claim holds on seed 1 only
     rows, table = claims.evaluate(2, {1: mnist_results(0.2), 2: mnist_results(0.8), 3: mnist_results(0.8)}, "")
     assert (rows[0].holding, rows[0].seeds, rows[0].verdict) == (1, 3, "does not hold")
-    assert "holds in 1 of 3 seeds: **does not hold**" in table
+    assert "holds in 1 of 3 seeds (95% CI 6%-79%): **does not hold**" in table
     # the median [min, max] of every quantity over the seeds
     assert "Krum 80.0% [20.0%, 80.0%]" in table and "Krum below Average +10.0 pts [+10.0 pts, +70.0 pts]" in table
     rows, _ = claims.evaluate(2, {1: mnist_results(0.2), 2: mnist_results(0.2), 3: mnist_results(0.8)}, "")
@@ -213,8 +213,9 @@ def test_bulyan_cost_claim():
     assert not evaluate(results({1: 0.0, 24: 0.01, 83: 0.02}))[1]
     chance = results_of(6, {("mnist", curve, b): 0.1 for b in (1, 24, 83) for curve in ("average", "bulyan-krum")})
     assert not evaluate(chance)[1]  # nothing learned: no cost can be shown
-    # Average and Bulyan both diverged at b=1 (chance, gap 0): the comparison starts at b=24
-    diverged = results({1: 0.0, 24: 0.03, 83: 0.02})
+    # Average and Bulyan both diverged at b=1 (chance, gap 0): the trend starts at b=12, where the gap
+    # shrinks over the 4 batches 12, 24, 48, 83 (p = 1/24)
+    diverged = results({1: 0.0, 12: 0.1, 24: 0.03, 48: 0.025, 83: 0.02})
     for curve in ("average", "bulyan-krum"):
         diverged.metrics["mnist", curve, 1] = dict(metrics(0.1), train_loss=np.r_[2.0, np.full(10, np.nan)])
     assert evaluate(diverged)[1]
@@ -294,3 +295,16 @@ def test_bulyan_cost_claim_reports_missing_batches():
     assert row.verdict == "not measured" and "missing: Average / 128" in row.measured
     row = claims.evaluate(6, {1: results_of(6, {}, set())}, "")[0][1]  # nothing planned on this seed
     assert row.verdict == "not measured" and "missing" not in row.measured
+
+
+def test_bulyan_cost_with_too_few_batch_sizes_for_a_trend_compares_the_ends():
+    """3 batch sizes (the shortened presets): Kendall's p cannot reach 0.05 (1/3! = 0.17), so the ends decide."""
+    def results(gaps):
+        return results_of(6, {("mnist", curve, b): 0.9 - (gap if curve == "bulyan-krum" else 0)
+                              for b, gap in gaps.items() for curve in ("average", "bulyan-krum")})
+
+    evaluate = claims.bulyan_cost("mnist", 24)
+    assert evaluate(results({1: 0.3, 24: 0.04, 83: 0.01}))[1]  # shrinks from 30 to 1 point
+    assert not evaluate(results({1: 0.01, 24: 0.04, 83: 0.02}))[1]  # 1 point at b=1, 2 at b=83: no shrink
+    # 4 batch sizes: the trend test itself, which an oscillation fails though its last gap is the smallest
+    assert not evaluate(results({1: 0.04, 12: 0.01, 24: 0.045, 83: 0.005}))[1]

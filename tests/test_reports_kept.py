@@ -128,10 +128,11 @@ def test_the_seeds_sentence_with_one_and_several_seeds(kept):
     figure = settings.get(2)
     _, one = claims.evaluate(2, {1: claims.Results(figure, {})}, "preset")
     assert one.splitlines()[4] == ("One seed (1): each value is measured on its runs, and a claim holds when it "
-                                   "holds on them.")
+                                   "holds on them. " + claims.INTERVAL_SENTENCE)
     _, several = claims.evaluate(2, {seed: claims.Results(figure, {}) for seed in (1, 2, 3)}, "preset")
     assert several.splitlines()[4] == ("Seeds: 1, 2, 3. Measured values: median [min, max] over the seeds. A claim "
-                                       "holds overall when it holds in more than half of the seeds.")
+                                       "holds overall when it holds in more than half of the seeds. "
+                                       + claims.INTERVAL_SENTENCE)
     report = open(os.path.join(kept[2], "micro", "README.md"), encoding="utf-8").read()
     assert "\nOne seed (1). Machine: " in report and "\nA plot draws that seed's runs, and a claim holds" in report
     assert "over the seeds" not in report and "half of the seeds" not in report

@@ -8,9 +8,12 @@ For each seed and each attacked rule of Figure 2 (paper preset), the finished 10
 step 50, the end of the attack, is obtained by training the run's 50-step prefix (the same settings with
 steps=50) into `<work_dir>/paper/`: a run is deterministic and its data and attack are keyed by (seed, step),
 so the prefix's parameters are the long run's at step 50; every prefix's metrics rows 0..50 are checked
-against the long run's. Unfinished runs are skipped with a note. Writes `<out_dir>/figure2_seeds.md` (a
-table per run, Spearman correlations with the final accuracy, the best threshold split, how early the test
-accuracy tells the outcome) and `.png`.
+against the long run's. Unfinished runs are skipped with a note, and so are the runs of a seed whose Average
+reference is not finished. A run's outcome is the Figure 2 claim's (`claims.stayed_ineffective`): it stayed in
+the sub-space of ineffective models when at every evaluation from step 50 on its accuracy is at least 20
+points below its seed's Average at the same step, and left it otherwise. Writes `<out_dir>/figure2_seeds.md`
+(a table per run, Spearman correlations with the final accuracy, the best threshold split of the outcome, how
+early the test accuracy tells it) and `.png`.
 
 Two optional experiments, also under `<work_dir>` (each a re-training, about one run's cost):
 - `--trace=1:krum`: the state every `--trace_every` steps of that run (one run extended step by step).
@@ -31,7 +34,6 @@ FIGURE = 2
 PRESET = "paper"
 RULES = tuple(curve.id for curve in settings.get(FIGURE).panels[0].curves if curve.attacked)  # krum, geomed, brute
 
-RECOVERED_ACCURACY = 0.5  # final accuracy splitting the ~20% plateau from the runs that learned again
 LIVE_FRACTION = 0.01  # a hidden unit is live when active on at least 1% of the sample images
 CLASS_FRACTION = 0.01  # a class counts as predicted when it is the prediction for at least 1% of the images
 READING = "figure2_seeds_reading.md"  # the hand-written interpretation, linked when it is in --out_dir
@@ -57,6 +59,13 @@ def attacked_runs(seed, results_dir, data_dir, rules):
     panel = settings.get(FIGURE).panels[0]
     return [(panel.curve(run.key[1]), run.config) for run in _planned(seed, results_dir, data_dir)
             if run.key[1] in rules and panel.curve(run.key[1]).attacked]
+
+
+def left_subspace(metrics, reference, stop):
+    """Whether a run left "a sub-space of ineffective models that SGD did not succeed in leaving" (section
+    5.2.1) after the attack's end `stop`: not `claims.stayed_ineffective`, the Figure 2 claim's definition,
+    against `reference` (the metrics of its seed's unattacked Average)."""
+    return not claims.stayed_ineffective(metrics, reference, stop)
 
 
 def prefix_config(config, steps, work_dir):
@@ -111,10 +120,11 @@ def normalised(dataset, images):
     return (np.asarray(images, np.float64) / 255.0 - np.asarray(dataset.mean)) / np.asarray(dataset.std)
 
 
-def measure(curve, config, work_dir, dataset, sample_images):
-    """One run's row: the attack, the state at the attack's end (from the prefix) and at the last step.
-    `curve`: its Figure 2 curve (row "curve": the id, "rule": the label). None (with a printed note) when
-    the long run is not finished."""
+def measure(curve, config, work_dir, dataset, sample_images, reference):
+    """One run's row: the attack, the state at the attack's end (from the prefix) and at the last step, and
+    whether it left the sub-space (`left_subspace` against `reference`, its seed's Average metrics; row key
+    "recovered", which plots/seeds_plot.py reads). `curve`: its Figure 2 curve (row "curve": the id, "rule":
+    the label). None (with a printed note) when the long run is not finished."""
     import training
 
     run_dir = run_folder.path(config)
@@ -140,7 +150,7 @@ def measure(curve, config, work_dir, dataset, sample_images):
         key = "stop" if when == stop else "last"
         row.update({f"{name}@{key}": value
                     for name, value in state_features(params, images, dataset.test_labels, sample).items()})
-    row["recovered"] = row["final_accuracy"] >= RECOVERED_ACCURACY
+    row["recovered"] = left_subspace(long_metrics, reference, stop)
     return row
 
 
@@ -207,7 +217,7 @@ COLUMNS = (
     ("dead@last", "dead @1000", "{}"), ("live@last", "live @1000", "{}"), ("loss@last", "loss @1000", "{:.1f}"),
     ("frac9@last", "pred 9 @1000", "{:.1%}"), ("top_class@last", "top class @1000", "{:.0%}"),
     ("classes@last", "classes @1000", "{}"), ("margin9@last", "margin 9 @1000", "{:.0f}"),
-    ("final_accuracy", "final acc", "{:.1%}"), ("recovered", "recovered", "{}"),
+    ("final_accuracy", "final acc", "{:.1%}"), ("recovered", "left", "{}"),
 )
 # The numeric features correlated with the final accuracy (accuracy@last is the final accuracy itself).
 FEATURES = tuple(key for key, _, _ in COLUMNS[2:-2] if key != "accuracy@last")
@@ -249,7 +259,7 @@ def _rho(value):
 
 def summary(rows, groups):
     """Markdown: per feature, Spearman's rho with the final accuracy per group, and the best threshold
-    split of the first group (recovered or not), sorted by that split's errors then |rho|."""
+    split of the first group (left the sub-space or stayed), sorted by that split's errors then |rho|."""
     rhos, splits = correlations(rows, groups)
     first = next(iter(groups))
     pooled = [row for row in rows if row["curve"] in groups[first]]
@@ -261,7 +271,7 @@ def summary(rows, groups):
     for key in order:
         threshold, direction, errors = splits.get(key, (np.nan, "", 0))
         lines.append(f"| {HEADERS[key]} | " + " | ".join(_rho(rhos[key][name]) for name in groups)
-                     + f" | recovered iff {HEADERS[key]} {direction} {threshold:.4g} | {errors} |")
+                     + f" | left iff {HEADERS[key]} {direction} {threshold:.4g} | {errors} |")
     return "\n".join(lines), rhos, splits
 
 
@@ -279,14 +289,14 @@ def findings(rows, groups):
         best = min(keys, key=lambda k: (splits[k][2], -abs(np.nan_to_num(rhos[k][first]))))
         threshold, direction, errors = splits[best]
         lines.append(f"- Best single feature {when} ({first}, {pooled} runs): {HEADERS[best]}, "
-                     f"ρ = {_rho(rhos[best][first])} with the final accuracy; \"recovered iff {HEADERS[best]} "
+                     f"ρ = {_rho(rhos[best][first])} with the final accuracy; \"left iff {HEADERS[best]} "
                      f"{direction} {threshold:.4g}\" misplaces {errors} run(s).")
     return "\n".join(lines)
 
 
 def decision_steps(rows, curves, group, steps):
     """Markdown: how well the test accuracy at each of `steps` (from the runs' metrics) tells the runs of
-    `group` (curve ids) that recover from the others: Spearman's rho with the final accuracy and the
+    `group` (curve ids) that left the sub-space from the others: Spearman's rho with the final accuracy and the
     best split's misplaced runs. `curves`: {(seed, curve id): (steps, accuracy)}."""
     mine = [row for row in rows if row["curve"] in group]
     lines = ["| step | " + " | ".join(str(step) for step in steps) + " |",
@@ -322,12 +332,14 @@ def trace_table(trace_rows):
 
 
 def reseed_table(restarts):
-    """Markdown: for each restarted run, the final accuracy and live units of every restart."""
-    lines = ["| run | final acc of the run | data seed: final acc (live @end) of the restarts | recovered |",
+    """Markdown: for each restarted run, the final accuracy and live units of every restart, and how many
+    left the sub-space. `restarts`: [(title, curve id, the run's final accuracy, [(data seed, final accuracy,
+    live units at the end, left)])]."""
+    lines = ["| run | final acc of the run | data seed: final acc (live @end) of the restarts | left |",
              "|---|---:|---|---:|"]
     for title, _, original, results in restarts:
-        cells = ", ".join(f"{seed}: {accuracy:.1%} ({live})" for seed, accuracy, live in results)
-        count = sum(accuracy >= RECOVERED_ACCURACY for _, accuracy, _ in results)
+        cells = ", ".join(f"{seed}: {accuracy:.1%} ({live})" for seed, accuracy, live, _ in results)
+        count = sum(left for *_, left in results)
         lines.append(f"| {title} | {original:.1%} | {cells} | {count}/{len(results)} |")
     return "\n".join(lines)
 
@@ -336,7 +348,7 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=(), re
            reading=None):
     """The whole markdown file; `groups` {name: [curve ids]} (`correlations`), `traces` a list of (title,
     trace rows, mismatching columns), `restarts` of (title, curve id, the run's final accuracy, [(data seed,
-    final accuracy, live units at the end)]),
+    final accuracy, live units at the end, left)]),
     `references` of (seed, final accuracy, live units at the end) of the unattacked Average runs; `reading`
     the name of a hand-written interpretation beside the file, linked when given."""
     finished = sorted({row["seed"] for row in rows})
@@ -355,7 +367,10 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=(), re
         "Generated by `python -m experiments.figure2_seeds`."
         + (f" What the numbers mean: [{reading}]({reading})." if reading else ""),
         "",
-        f"Recovered = final accuracy >= {RECOVERED_ACCURACY:.0%}: {counts}.",
+        f"Left the sub-space of ineffective models (the Figure 2 claim's definition, "
+        f"`experiments/paper/claims.py`: a run stayed when at every evaluation from step {stop} to the last its "
+        f"accuracy is at least {claims.INEFFECTIVE_POINTS:g} points below its seed's unattacked Average at the "
+        f"same step, and left when one evaluation is closer): {counts}.",
         "",
         f"Columns: mean γ_m and Σ η γ_m (the attack's push on x_j beyond the honest mean) over steps 1-{stop}, "
         f"from the run's metrics; then the state at step {stop} (the end of the attack, from the run's "
@@ -387,7 +402,8 @@ def report(rows, groups, seeds_asked, sample_images, decisions="", traces=(), re
         parts += ["", "## The same state at the end of the attack, other mini-batches afterwards", "",
                   "Each run restarted from its own step-" f"{stop} parameters (its prefix's checkpoint), the steps "
                   f"after {stop} drawing their mini-batches with another seed (the attack is over, so nothing "
-                  "else changes).", "", reseed_table(restarts)]
+                  "else changes). Left: by the same definition, against the Average of the run's own seed.", "",
+                  reseed_table(restarts)]
     for title, trace_rows, mismatches in traces:
         check = ("its metrics equal the run's" if not mismatches
                  else f"its metrics differ from the run's in {', '.join(mismatches)}")
@@ -420,7 +436,13 @@ def _picked(configs, rows, picks, what):
     return out
 
 
-POOLED = ("krum", "geomed")  # the curves whose outcomes the study pools (Brute mostly recovers)
+POOLED = ("krum", "geomed")  # the curves whose outcomes the study pools (Brute mostly leaves the sub-space)
+
+
+def plotted_restarts(restarts):
+    """`restarts` as plots/seeds_plot.py draws them: each restart as (data seed, final accuracy, live units)."""
+    return [(title, curve, original, [result[:3] for result in results])
+            for title, curve, original, results in restarts]
 
 
 def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_images, plot_feature,
@@ -430,16 +452,20 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
     from training import datasets
 
     dataset = datasets.load("mnist", data_dir)
-    rows, curves, configs, references = [], {}, {}, []
+    rows, curves, configs, references, reference_metrics = [], {}, {}, [], {}
     images = normalised(dataset, dataset.test_images)
     for seed in seeds:
         reference_dir = run_folder.path(reference_run(seed, results_dir, data_dir))
-        if run_folder.state(reference_dir).finished:
-            params, _ = run_folder.read_params(reference_dir)
-            references.append((seed, claims.final_accuracy(run_folder.read_metrics(reference_dir)),
-                               mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
+        if not run_folder.state(reference_dir).finished:
+            print(f"[figure2_seeds] seed {seed}: its Average {reference_dir} is not finished, so no run of the "
+                  "seed can be said to stay or leave; skipped", flush=True)
+            continue
+        params, _ = run_folder.read_params(reference_dir)
+        reference_metrics[seed] = run_folder.read_metrics(reference_dir)
+        references.append((seed, claims.final_accuracy(reference_metrics[seed]),
+                           mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
         for curve, config in attacked_runs(seed, results_dir, data_dir, rules):
-            row = measure(curve, config, work_dir, dataset, sample_images)
+            row = measure(curve, config, work_dir, dataset, sample_images, reference_metrics[seed])
             if row is None:
                 continue
             rows.append(row)
@@ -468,8 +494,10 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
                   f"the mini-batches of seed {data_seed}", flush=True)
             run_dir = continuation(config, work_dir, data_seed)
             params, _ = run_folder.read_params(run_dir)
-            results.append((data_seed, claims.final_accuracy(run_folder.read_metrics(run_dir)),
-                            mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION)))
+            metrics = run_folder.read_metrics(run_dir)
+            results.append((data_seed, claims.final_accuracy(metrics),
+                            mlp_state.live_units(params, images[:sample_images], LIVE_FRACTION),
+                            left_subspace(metrics, reference_metrics[config.seed], config.attack_stop)))
         restarts.append((f"seed {config.seed}, {curve.label}", curve.id, final, results))
     last = rows[0]["last_step"]
     steps = sorted({rows[0]["stop"], *range(100, last + 1, 100)})
@@ -485,8 +513,8 @@ def run_study(seeds, results_dir, work_dir, data_dir, out_dir, rules, sample_ima
     panels = [(key, HEADERS[key], splits[key][0],
                f"best split ({pooled_name}): {splits[key][2]}/{pooled} misplaced")
               for key in dict.fromkeys([plot_feature.replace("@last", "@stop"), plot_feature])]
-    plot_seeds(rows, panels, curves, base + ".png", recovered_accuracy=RECOVERED_ACCURACY,
-               attack_stop=rows[0]["stop"], restarts=restarts,
+    plot_seeds(rows, panels, curves, base + ".png", recovered_accuracy=None,  # "left" is no fixed accuracy
+               attack_stop=rows[0]["stop"], restarts=plotted_restarts(restarts),
                title=f"Figure 2 (paper preset), seeds {','.join(map(str, sorted({r['seed'] for r in rows})))}: "
                      f"the runs at the end of the attack (step {rows[0]['stop']}) and at the end")
     return rows, [base + ".md", base + ".png"]
