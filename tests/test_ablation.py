@@ -36,13 +36,13 @@ def test_unknown_ablation_names_the_known_ones():
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "mnist")), reason="../shared/data is absent")
-def test_the_table_sets_both_verdicts_side_by_side(tmp_path):
+def test_the_table_sets_both_verdicts_side_by_side(tmp_path, tmp_path_factory):
     with pytest.raises(ValueError, match="no finished run of ablation l2-half"):
-        ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1], str(tmp_path / "results"),
+        ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1], str(tmp_path / "empty"),
                               str(tmp_path / "out"), DATA, plot_only=True)
     assert not os.path.exists(tmp_path / "out")  # nothing written
-    path = ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1], str(tmp_path / "results"),
-                                 str(tmp_path / "out"), DATA)
+    shared = tmp_path_factory.getbasetemp() / "results"  # Figure 2's micro runs, shared with tests/test_figures.py
+    path = ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1], str(shared), str(tmp_path / "out"), DATA)
     assert path == str(tmp_path / "out" / "micro" / "ablation_l2-half.md")
     text = open(path).read()
     claims_rows = [line for line in text.splitlines() if line.startswith("| ") and "(5.2.1)" in line]

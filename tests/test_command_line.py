@@ -2,6 +2,7 @@
 the run's flags are RunConfig's fields, one for one."""
 
 import dataclasses
+import importlib.util
 import os
 import subprocess
 import sys
@@ -39,7 +40,33 @@ def _start(argv):
                             stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+# Commands checked in their own process: those that import TensorFlow lazily (cheap), and one benchmark,
+# which imports it at once (its stderr must hold no INFO banner); the other benchmarks parse in this process.
+IN_A_PROCESS = ("run", "launch_local", "native.build", "bench_native")
+
+
+def _load_benchmark(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, "benchmarks", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", sorted(set(COMMANDS) - set(IN_A_PROCESS)))
+def test_a_benchmark_s_help_exits_0_and_a_mistyped_flag_prints_one_line_and_exits_2(name, capsys):
+    module = _load_benchmark(name)
+    parse = command_line.parser(module.FLAGS, module.__doc__)
+    _, mistyped, message = COMMANDS[name]
+    for argv, code in (([name, "--help"], 0), ([name, mistyped], 2)):
+        with pytest.raises(SystemExit) as exit_info:
+            parse(argv)
+        module.FLAGS.unparse_flags()
+        assert exit_info.value.code == code
+    out, err = capsys.readouterr()
+    assert "flags:" in out and err.splitlines()[0].startswith(message) and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("name", IN_A_PROCESS)
 def test_help_exits_0_and_a_mistyped_flag_prints_one_line_and_exits_2(name):
     prefix, mistyped, message = COMMANDS[name]
     helped, failed = _start(prefix + ["--help"]), _start(prefix + [mistyped])  # side by side: TensorFlow imports
