@@ -18,17 +18,19 @@ from attacks.registry import register
 from attacks.shift import shift_attack
 
 
-def lp(honest, context, coordinate, budget, objective, gamma_scale):
-    """[f, d]: f copies of mean(honest) + gamma_scale * gamma_m e_j. Logs "gamma" every step, and
+def lp(honest, context, coordinate, budget, objective, gamma_scale, gamma_max):
+    """[f, d]: f copies of mean(honest) + min(gamma_scale * gamma_m, gamma_max) e_j. Logs "gamma" every step, and
     "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
     Options: coordinate (j, default -1: the last parameter; negative values count from the end),
     budget (rule evaluations per step, default 16, >= 3), objective (for rules that do not select:
     "displacement", the default, maximises how far the attacked coordinate moves; "selected", for
     bulyan-* only, takes the largest gamma for which B is among Bulyan's theta picks),
-    gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m e_j; for ablations).
+    gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m e_j; for ablations),
+    gamma_max (default None, no cap; a number > 0 caps the submitted gamma, for ablations: "gamma" still
+    logs gamma_m).
     """
-    return shift_attack("lp", honest, context, coordinate, budget, objective, gamma_scale)
+    return shift_attack("lp", honest, context, coordinate, budget, objective, gamma_scale, gamma_max)
 
 
 register(Attack(
@@ -36,6 +38,6 @@ register(Attack(
     source='El Mhamdi, Guerraoui, Rouault, ICML 2018, "The Hidden Vulnerability of Distributed '
            'Learning in Byzantium", section 3.2 and appendix B',
     attack_fn=lp,
-    options={"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0},
+    options={"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None},
     description="El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate",
 ))

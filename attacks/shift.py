@@ -29,8 +29,10 @@ found per step by a bounded search (`attacks.gamma_search`) with `budget` evalua
   Bulyan(Krum) with f >= 2 it has no bound: the last pick runs Krum on 2f + 1 rows with f - 1
   neighbours, where the f copies of B score 0, so gamma_m is the search's upper bound.
 
-The f workers submit B(gamma_scale * gamma_m) (gamma_scale = 1 by default; other values are for
-ablations). The Byzantine rows are the last f of the n submissions, as in the training loop.
+The f workers submit B(gamma), gamma = min(gamma_scale * gamma_m, gamma_max) (gamma_scale = 1 and
+gamma_max = None, no cap, by default; other values are for ablations: a cap tells whether a run's
+divergence comes from gamma_m growing without bound). The Byzantine rows are the last f of the n
+submissions, as in the training loop.
 """
 
 import math
@@ -46,10 +48,11 @@ OBJECTIVES = ("displacement", "selected")
 
 
 def shift_attack(attack_name, honest, context, coordinate, budget, objective="displacement",
-                 gamma_scale=1.0):
-    """[f, d]: f copies of B(gamma_scale * gamma_m); `coordinate` j for E = e_j, None for E = ones.
+                 gamma_scale=1.0, gamma_max=None):
+    """[f, d]: f copies of B(min(gamma_scale * gamma_m, gamma_max)) (None: no cap); `coordinate` j for
+    E = e_j, None for E = ones.
 
-    Logs "gamma" (gamma_m, the searched value whatever gamma_scale) and, for selecting rules and
+    Logs "gamma" (gamma_m, the searched value whatever gamma_scale and gamma_max) and, for selecting rules and
     objective "selected", "selected" (1 if the search found a gamma_m > 0 for which B(gamma_m) is
     selected, 0 if it falls back to gamma_m = 0); for rules that do not select, "displacement":
     (GAR - mean(honest)) . E / ||E||_2 for the submitted gradients.
@@ -63,6 +66,8 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
                         f"objective must be one of {', '.join(OBJECTIVES)}, got objective={objective!r}")
     options_lib.require(attack_name, math.isfinite(gamma_scale) and gamma_scale >= 0,
                         f"gamma_scale must be a finite number >= 0, got gamma_scale={gamma_scale!r}")
+    options_lib.require(attack_name, gamma_max is None or gamma_max > 0,
+                        f"gamma_max must be a number > 0, got gamma_max={gamma_max!r}")
     rule = aggregators.get(context.gar)
     base = bulyan_base(rule)
     options_lib.require(attack_name, objective != "selected" or rule.selects or base is not None,
@@ -91,6 +96,13 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         honest_distances = aggregators.pairwise_distances(honest, norm=norm)
 
     on_one_column = coordinate is not None and rule.coordinatewise
+
+    def submitted(gamma):
+        """The gamma the f workers submit: gamma_scale * gamma_m, capped at gamma_max."""
+        scaled = gamma_scale * gamma
+        if gamma_max is None:
+            return scaled
+        return tf.minimum(scaled, tf.cast(tf.constant(gamma_max, tf.float64), scaled.dtype))  # inf past float32
 
     def byzantine_distances(gamma):
         return with_byzantine(honest_distances, shifted_distances(stats, gamma), f)
@@ -123,15 +135,16 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         gamma, _ = gamma_search.largest_accepted(accepts, scale, budget)
         context.log("gamma", gamma)
         context.log("selected", gamma > 0)
-        context.log("displacement", displacement(gamma_scale * gamma))
+        context.log("displacement", displacement(submitted(gamma)))
     else:
         low = coordinate_spread / 4
         low = tf.where(low > 0, low, scale * 2.0 ** -20)
         high = 16 * tf.maximum(coordinate_spread, scale)
         gamma, value = gamma_search.most_deviating(displacement, low, high, budget)
         context.log("gamma", gamma)
-        context.log("displacement", value if gamma_scale == 1 else displacement(gamma_scale * gamma))
-    return inputs.replicate(mean + gamma_scale * gamma * direction, f)
+        uncapped = gamma_scale == 1 and gamma_max is None
+        context.log("displacement", value if uncapped else displacement(submitted(gamma)))
+    return inputs.replicate(mean + submitted(gamma) * direction, f)
 
 
 def search_scale(stats, direction_norm):

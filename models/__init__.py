@@ -1,5 +1,8 @@
 """The paper's two models (section 5.1) and their loss; `models.get(name)()` builds one.
 
+`cifar10_cnn_pool_stride` is the CIFAR-10 model's other reading (pool stride = pool size, `models.cifar10_cnn`),
+trained with `RunConfig(model=...)`.
+
 Every model maps normalised images to 10 logits (no softmax: the loss applies it).
 `with_precision(model, "mixed_bfloat16")` is a copy computing in bfloat16 on float32 parameters.
 """
@@ -9,11 +12,11 @@ import math
 
 import keras
 
-from models.cifar10_cnn import cifar10_cnn
+from models.cifar10_cnn import cifar10_cnn, cifar10_cnn_pool_stride
 from models.loss import loss_fn, softmax_cross_entropy
 from models.mnist_mlp import mnist_mlp
 
-_MODELS = {"mnist_mlp": mnist_mlp, "cifar10_cnn": cifar10_cnn}
+_MODELS = {"mnist_mlp": mnist_mlp, "cifar10_cnn": cifar10_cnn, "cifar10_cnn_pool_stride": cifar10_cnn_pool_stride}
 FOR_DATASET = {"mnist": "mnist_mlp", "cifar10": "cifar10_cnn"}
 
 
@@ -34,6 +37,12 @@ def get(name):
 def parameter_count(name):
     """d, the number of trainable parameters of model `name` (builds the Keras model once: ~0.1 s)."""
     return sum(math.prod(variable.shape) for variable in get(name)().trainable_variables)
+
+
+@functools.lru_cache(maxsize=None)
+def input_shape(name):
+    """The image shape (H, W, C) model `name` takes (builds the Keras model once)."""
+    return tuple(int(size) for size in get(name)().input_shape[1:])
 
 
 def with_precision(model, precision):
@@ -58,5 +67,5 @@ def with_precision(model, precision):
     return keras.models.clone_model(model, clone_function=with_policy)
 
 
-__all__ = ["FOR_DATASET", "cifar10_cnn", "get", "loss_fn", "mnist_mlp", "names", "parameter_count",
-           "softmax_cross_entropy", "with_precision"]
+__all__ = ["FOR_DATASET", "cifar10_cnn", "cifar10_cnn_pool_stride", "get", "input_shape", "loss_fn", "mnist_mlp",
+           "names", "parameter_count", "softmax_cross_entropy", "with_precision"]

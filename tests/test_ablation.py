@@ -1,9 +1,11 @@
 """`python -m experiments.ablation`: a figure's runs with one choice changed, the claims side by side (micro)."""
 
+import dataclasses
 import os
 
 import pytest
 
+import training
 from experiments.paper import ablation, figure_runs, settings
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,8 +32,41 @@ def test_bulyan_selected_changes_only_the_attacked_bulyan_runs(tmp_path):
                      (("eta0=1", "bulyan-krum"), {"objective": "selected"})]
 
 
+def test_cnn_pool_stride_trains_every_figure3_run_on_the_other_cnn_reading(tmp_path):
+    ours = _planned(tmp_path, 3)
+    theirs = ablation.changed(ours, ablation.get("cnn-pool-stride"))
+    assert {run.config.model for run in ours} == {None}
+    assert len(ours) == 4 and [run.config.model for run in theirs] == ["cifar10_cnn_pool_stride"] * 4
+    assert [dataclasses.replace(b.config, model=None) for b in theirs] == [a.config for a in ours]  # nothing else
+    assert not {run.run_dir for run in ours} & {run.run_dir for run in theirs}
+
+
+def test_gamma_capped_caps_only_the_attacked_krum_and_geomed_runs(tmp_path):
+    ours = _planned(tmp_path, 3)
+    capped = ablation.get("gamma-capped")
+    theirs = ablation.changed(ours, capped)
+    moved = [(a.key, b.config.attack_options) for a, b in zip(ours, theirs) if a.run_dir != b.run_dir]
+    assert moved == [(("cifar10", "krum"), {"gamma_max": 50.0}), (("cifar10", "geomed"), {"gamma_max": 50.0})]
+    assert "50" in capped.variant and "4.4" in capped.variant
+    assert capped.question == ("Is Figure 3's divergence of Krum and GeoMed numerical, or does the attack destroy "
+                               "the model without it?")
+    # other attack options are kept, unattacked runs are left alone
+    kept = dataclasses.replace(ours[1].config, attack_options={"gamma_scale": 0.5})
+    assert capped.change(kept) == {"attack_options": {"gamma_scale": 0.5, "gamma_max": 50.0}}
+    assert capped.change(dataclasses.replace(ours[1].config, attack="none")) == {}
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(DATA, "cifar10")), reason="../shared/data is absent")
+def test_the_changed_figure3_runs_are_valid(tmp_path):
+    ours = _planned(tmp_path, 3)
+    for ablation_id in ("cnn-pool-stride", "gamma-capped"):
+        for run in ablation.changed(ours, ablation.get(ablation_id)):
+            training.validate(run.config)
+
+
 def test_unknown_ablation_names_the_known_ones():
-    with pytest.raises(ValueError, match="unknown ablation 'l3'; ablations: l2-half, bulyan-selected"):
+    with pytest.raises(ValueError, match="unknown ablation 'l3'; ablations: l2-half, bulyan-selected, "
+                                         "cnn-pool-stride, gamma-capped"):
         ablation.get("l3")
 
 

@@ -250,6 +250,44 @@ def test_gamma_scale_submits_a_multiple_of_gamma_m():
     np.testing.assert_allclose(byzantine[0] - honest.mean(axis=0), 0.5 * float(ctx.logged["gamma"]), rtol=1e-6)
 
 
+def _hand_honest():
+    """4 honest rows whose mean, (0, 0.75, 0), is exact in float32; gamma_m > 1.2 for each case below."""
+    return np.array([[1, 3, -3], [0, 2, 2], [-1, 0, -1], [0, -2, 2]], np.float32)
+
+
+@pytest.mark.parametrize("attack, gar", [("lp", "krum"), ("linf", "krum"), ("lp", "geomed"), ("lp", "median")])
+def test_gamma_max_caps_the_submitted_gamma(attack, gar):
+    # gamma = min(gamma_scale gamma_m, gamma_max): below the found gamma_m the f workers submit
+    # mean + gamma_max E exactly; "gamma" still logs the searched gamma_m
+    honest, n, f = tf.constant(_hand_honest()), 5, 1
+    direction = np.array([0, 0, 1], np.float32) if attack == "lp" else np.ones(3, np.float32)
+    plain, capped = context(n, f, gar), context(n, f, gar)
+    uncapped = attacks.get(attack)(honest, plain).numpy()
+    gamma_m = float(plain.logged["gamma"])
+    assert gamma_m > 0.5
+    out = attacks.get(attack)(honest, capped, gamma_max=0.5).numpy()
+    np.testing.assert_array_equal(out, [[0, 0.75, 0.5]] if attack == "lp" else [[0.5, 1.25, 0.5]])
+    assert float(capped.logged["gamma"]) == gamma_m and sorted(capped.logged) == sorted(plain.logged)
+    np.testing.assert_array_equal(uncapped, [np.float32([0, 0.75, 0]) + np.float32(gamma_m) * direction])
+    if gar == "median":  # the logged displacement is the submitted gradients': median(-3, 2, -1, 2, 0.5) - 0
+        assert float(capped.logged["displacement"]) == 0.5 != float(plain.logged["displacement"])
+    # gamma_scale applies first: min(0.1 gamma_m, gamma_max)
+    small = attacks.get(attack)(honest, context(n, f, gar), gamma_scale=0.1, gamma_max=0.5).numpy()
+    np.testing.assert_array_equal(small, attacks.get(attack)(honest, context(n, f, gar), gamma_scale=0.1).numpy())
+
+
+@pytest.mark.parametrize("gar, n, f", [("krum", 11, 4), ("median", 9, 3), ("bulyan-krum", 11, 2)])
+@pytest.mark.parametrize("attack", ["lp", "linf"])
+def test_gamma_max_above_gamma_m_changes_no_bit(attack, gar, n, f):
+    honest = tf.constant(gaussian_honest(n - f, 30, seed=22))
+    plain, capped = context(n, f, gar), context(n, f, gar)
+    uncapped = attacks.get(attack)(honest, plain).numpy()
+    assert attacks.get(attack).defaults["gamma_max"] is None
+    out = attacks.get(attack)(honest, capped, gamma_max=1e30).numpy()
+    np.testing.assert_array_equal(out, uncapped)
+    assert {k: float(v) for k, v in capped.logged.items()} == {k: float(v) for k, v in plain.logged.items()}
+
+
 # --- shapes, dtypes, tf.function, non-finite attacks ----------------------------------------------
 
 @pytest.mark.parametrize("gar, n, f", [("krum", 11, 4), ("median", 7, 3), ("bulyan-krum", 11, 2)])
@@ -314,6 +352,13 @@ def test_lp_coordinate_option_and_errors():
         attacks.get("lp")(honest, ctx, gamma_scale=-1)
     with pytest.raises(ValueError, match="option 'gamma_scale' must be a number"):
         attacks.get("linf")(honest, ctx, gamma_scale="nan")
+    for bad in (0, -1.5):
+        with pytest.raises(ValueError,
+                           match=rf"^attack 'lp': gamma_max must be a number > 0, got gamma_max={bad:.1f}$"):
+            attacks.get("lp")(honest, ctx, gamma_max=bad)
+    for bad in ("big", "nan"):
+        with pytest.raises(ValueError, match="^attack 'linf': option 'gamma_max' must be a number, got"):
+            attacks.get("linf")(honest, ctx, gamma_max=bad)
 
 
 @pytest.mark.parametrize("gar, n, f", [("bulyan-krum", 11, 2), ("bulyan-geomed", 11, 2), ("median", 9, 3)])

@@ -21,6 +21,19 @@ def test_cifar10_cnn_has_the_documented_parameter_count():
     assert model(np.zeros((2, 32, 32, 3), np.float32)).shape == (2, 10)
 
 
+def test_cifar10_cnn_pool_stride_is_the_other_reading_with_314314_parameters():
+    """'same' padding, pool strides = pool sizes: 32 -> pool 3 -> ceil(32/3) = 11 -> pool 4 -> ceil(11/4) = 3."""
+    model = models.get("cifar10_cnn_pool_stride")()
+    conv1, conv2 = 3 * 3 * 3 * 16 + 16, 4 * 4 * 16 * 64 + 64
+    dense = (3 * 3 * 64) * 384 + 384 + 384 * 192 + 192 + 192 * 10 + 10
+    assert model.count_params() == conv1 + conv2 + dense == 314314
+    assert models.parameter_count("cifar10_cnn_pool_stride") == 314314
+    assert [tuple(layer.output.shape[1:]) for layer in model.layers[:4]] == [
+        (32, 32, 16), (11, 11, 16), (11, 11, 64), (3, 3, 64)]
+    assert model(np.zeros((2, 32, 32, 3), np.float32)).shape == (2, 10)
+    assert "cifar10_cnn_pool_stride" in models.names()
+
+
 def test_glorot_uniform_bounds_and_zero_biases():
     model = models.mnist_mlp()
     kernel, bias = (v.numpy() for v in model.trainable_variables[:2])

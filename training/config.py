@@ -109,6 +109,10 @@ class RunConfig:
                                        "(Figure 3's CIFAR-10 step: ~1.4x, benchmarks/bench_training.py --cifar) "
                                        "and on GPUs with bf16 tensor cores (NVIDIA Ampere or newer; untested: no "
                                        "GPU here).", PRECISIONS, named_at_default=False)
+    model: str = _field(None, "Model trained, which must take the dataset's images: mnist_mlp, cifar10_cnn, or "
+                              "cifar10_cnn_pool_stride (the CIFAR-10 model with pool strides = pool sizes, 3 and "
+                              "4: d = 314,314, the other reading of section 5.1; models/cifar10_cnn.py). Unset: "
+                              "the dataset's own (mnist: mnist_mlp, cifar10: cifar10_cnn).", named_at_default=False)
 
     def trajectory(self):
         """The settings that determine the metrics (everything but `LOGISTICS`), as a dict; the fields
@@ -125,6 +129,24 @@ class RunConfig:
 # name -> default of the fields that enter the trajectory only when set (`_field(named_at_default=False)`).
 NAMED_WHEN_SET = {field.name: field.default for field in dataclasses.fields(RunConfig)
                   if not field.metadata["named_at_default"]}
+
+
+def model_name(config):
+    """The `models` name `config` trains: its `model`, or unset, its dataset's own (None for a dataset
+    registered without one, `training.datasets.register`)."""
+    from training import datasets
+
+    return config.model if config.model is not None else datasets.model_of(config.dataset)
+
+
+def check_model_takes(model, dataset, image_shape, model_shape=None):
+    """RunError unless model `model` takes images of shape `image_shape` (H, W, C), those of `dataset`.
+    `model_shape`: the shape it takes, when known (None: `models.input_shape`, which builds it once)."""
+    import models
+
+    takes = tuple(model_shape) if model_shape is not None else models.input_shape(model)
+    if takes != tuple(int(size) for size in image_shape):
+        raise RunError(f"model {model} does not take {dataset}'s {'x'.join(map(str, image_shape))} images")
 
 
 def derived_run_name(config):
@@ -160,6 +182,7 @@ def validate(config):
     a multi-worker run's collectives cannot be configured once TensorFlow has started."""
     import aggregators
     import attacks
+    import models
     from training import datasets, heterogeneity, pipeline, run_folder, strategies
 
     def check(holds, message):
@@ -173,6 +196,12 @@ def validate(config):
     except ValueError as error:
         raise RunError(str(error)) from None
     attacks.get(config.attack)  # ValueError listing the known attacks
+    if config.model is not None:
+        check(isinstance(config.model, str) and config.model in models.names(),
+              f"unknown model {config.model!r}; known models: {', '.join(models.names())}")
+        own = datasets.model_of(config.dataset)  # its images are those its own model takes
+        if own is not None:
+            check_model_takes(config.model, config.dataset, models.input_shape(own))
     for name in ("n", "f", "batch_size", "steps", "eval_every", "checkpoint_every", "attack_start", "seed",
                  "attack_stop", "eval_examples"):
         value = getattr(config, name)
@@ -221,7 +250,7 @@ def validate(config):
     check(config.momentum > 0 or config.momentum_dampening == 0,
           f"momentum_dampening={config.momentum_dampening} needs momentum > 0 (with momentum=0 the workers "
           "submit their gradients as they are)")
-    model = datasets.model_of(config.dataset)
+    model = model_name(config)
     try:
         kind, _ = heterogeneity.parse(config.heterogeneity)
         heterogeneity.check(config.heterogeneity,
@@ -269,9 +298,9 @@ def _check_options(config):
     import aggregators
     import models
     import tensorflow as tf
-    from training import datasets, dry_run, pipeline, step
+    from training import dry_run, pipeline, step
 
-    model = datasets.model_of(config.dataset)
+    model = model_name(config)
     d = models.parameter_count(model) if model else 4
 
     def rule_on_zeros():

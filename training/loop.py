@@ -47,7 +47,7 @@ from absl import logging
 import models
 from training import (checkpoints, datasets, distributed, flat, gradients, metrics, run_folder, run_lock,
                       step_state, strategies, tensorboard)
-from training.config import NAMED_WHEN_SET, validate
+from training.config import NAMED_WHEN_SET, check_model_takes, validate
 from training.errors import Interrupted, RunError
 from training.evaluate import make_evaluate
 from training.step import data_shares, make_train_step
@@ -118,7 +118,10 @@ def _train(config, strategy, chief, progress, run_dir, saved):
     if config.eval_examples is not None and config.eval_examples > len(dataset.test_labels):
         raise RunError(f"eval_examples={config.eval_examples} is more than the {len(dataset.test_labels):,} "
                        f"test images of {config.dataset}")
-    model = models.get(dataset.model)()
+    model_name = config.model if config.model is not None else dataset.model  # --model, or the dataset's own
+    model = models.get(model_name)()  # first: its initialisation is the seed's
+    if config.model is not None:  # a dataset registered without its model: its images are known only now
+        check_model_takes(config.model, config.dataset, dataset.train_images.shape[1:], model.input_shape[1:])
     shares = data_shares(config, dataset.train_labels, int(model.output_shape[-1]))  # RunError: an empty share
     params, step = distributed.create_variables(strategy, flat.flatten(model.trainable_variables))
     d = int(params.shape[0])
@@ -135,7 +138,7 @@ def _train(config, strategy, chief, progress, run_dir, saved):
     if start > config.steps:
         raise RunError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
 
-    method = gradients.DEFAULT_METHOD.get(dataset.model, "loop")
+    method = gradients.DEFAULT_METHOD.get(model_name, "loop")
     train_step, names = make_train_step(config, model, dataset, params, step, method, strategy, state=state,
                                         shares=shares)
     evaluate = make_evaluate(model, dataset, params, config.eval_examples)
