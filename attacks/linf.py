@@ -10,16 +10,17 @@ from attacks.registry import register
 from attacks.shift import shift_attack
 
 
-def linf(honest, context, budget, objective, gamma_scale, gamma_max):
+def linf(honest, context, budget, objective, gamma_scale, gamma_max, log_spread):
     """[f, d]: f copies of mean(honest) + min(gamma_scale * gamma_m, gamma_max) (1, ..., 1). Logs "gamma" every
     step, and "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
     Options: budget (rule evaluations per step, default 16, >= 3), objective ("displacement" or
     "selected", as for `lp`; the displacement is the mean shift of the coordinates times sqrt(d)),
     gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m (1, ..., 1)), gamma_max
-    (default None, no cap; a number > 0 caps the submitted gamma, as for `lp`).
+    (default None, no cap; a number > 0 caps the submitted gamma, as for `lp`), log_spread (default false;
+    true also logs "delta_bar", as for `lp`).
     """
-    return shift_attack("linf", honest, context, None, budget, objective, gamma_scale, gamma_max)
+    return shift_attack("linf", honest, context, None, budget, objective, gamma_scale, gamma_max, log_spread)
 
 
 register(Attack(
@@ -27,6 +28,7 @@ register(Attack(
     source='El Mhamdi, Guerraoui, Rouault, ICML 2018, "The Hidden Vulnerability of Distributed '
            'Learning in Byzantium", section 3.3',
     attack_fn=linf,
-    options={"budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None},
+    options={"budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None,
+             "log_spread": False},
     description="El Mhamdi et al. 2018, section 3.3: mean + gamma_m on every coordinate",
 ))

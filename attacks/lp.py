@@ -18,7 +18,7 @@ from attacks.registry import register
 from attacks.shift import shift_attack
 
 
-def lp(honest, context, coordinate, budget, objective, gamma_scale, gamma_max):
+def lp(honest, context, coordinate, budget, objective, gamma_scale, gamma_max, log_spread):
     """[f, d]: f copies of mean(honest) + min(gamma_scale * gamma_m, gamma_max) e_j. Logs "gamma" every step, and
     "selected" or "displacement" (see `attacks.shift.shift_attack`).
 
@@ -28,9 +28,10 @@ def lp(honest, context, coordinate, budget, objective, gamma_scale, gamma_max):
     bulyan-* only, takes the largest gamma for which B is among Bulyan's theta picks),
     gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m e_j; for ablations),
     gamma_max (default None, no cap; a number > 0 caps the submitted gamma, for ablations: "gamma" still
-    logs gamma_m).
+    logs gamma_m), log_spread (default false; true also logs "delta_bar", appendix B.1's spread of the
+    honest gradients, which changes no submitted number).
     """
-    return shift_attack("lp", honest, context, coordinate, budget, objective, gamma_scale, gamma_max)
+    return shift_attack("lp", honest, context, coordinate, budget, objective, gamma_scale, gamma_max, log_spread)
 
 
 register(Attack(
@@ -38,6 +39,7 @@ register(Attack(
     source='El Mhamdi, Guerraoui, Rouault, ICML 2018, "The Hidden Vulnerability of Distributed '
            'Learning in Byzantium", section 3.2 and appendix B',
     attack_fn=lp,
-    options={"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None},
+    options={"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None,
+             "log_spread": False},
     description="El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate",
 ))

@@ -33,6 +33,10 @@ The f workers submit B(gamma), gamma = min(gamma_scale * gamma_m, gamma_max) (ga
 gamma_max = None, no cap, by default; other values are for ablations: a cap tells whether a run's
 divergence comes from gamma_m growing without bound). The Byzantine rows are the last f of the n
 submissions, as in the training loop.
+
+With log_spread (off by default: then nothing is computed or logged), the attack also logs "delta_bar",
+appendix B.1's spread of the step's honest gradients (`attacks.spread`), the quantity appendix B's
+closed forms for gamma_m scale with (experiments/paper/gamma_trace.py traces gamma_m / closed form).
 """
 
 import math
@@ -41,21 +45,22 @@ import tensorflow as tf
 
 import aggregators
 from aggregators import bulyan
-from attacks import gamma_search, inputs, options as options_lib
+from attacks import gamma_search, inputs, options as options_lib, spread
 from attacks.shifted_distances import norm_order, shift_statistics, shifted_distances
 
 OBJECTIVES = ("displacement", "selected")
 
 
 def shift_attack(attack_name, honest, context, coordinate, budget, objective="displacement",
-                 gamma_scale=1.0, gamma_max=None):
+                 gamma_scale=1.0, gamma_max=None, log_spread=False):
     """[f, d]: f copies of B(min(gamma_scale * gamma_m, gamma_max)) (None: no cap); `coordinate` j for
     E = e_j, None for E = ones.
 
     Logs "gamma" (gamma_m, the searched value whatever gamma_scale and gamma_max) and, for selecting rules and
     objective "selected", "selected" (1 if the search found a gamma_m > 0 for which B(gamma_m) is
     selected, 0 if it falls back to gamma_m = 0); for rules that do not select, "displacement":
-    (GAR - mean(honest)) . E / ||E||_2 for the submitted gradients.
+    (GAR - mean(honest)) . E / ||E||_2 for the submitted gradients. With `log_spread`, last, "delta_bar":
+    appendix B.1's delta_bar of the honest gradients (`attacks.spread.delta_bar`).
     """
     honest = inputs.honest_matrix(attack_name, honest, context)
     h, d = honest.shape
@@ -144,6 +149,8 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         context.log("gamma", gamma)
         uncapped = gamma_scale == 1 and gamma_max is None
         context.log("displacement", value if uncapped else displacement(submitted(gamma)))
+    if log_spread:
+        context.log("delta_bar", spread.delta_bar(centered))
     return inputs.replicate(mean + submitted(gamma) * direction, f)
 
 

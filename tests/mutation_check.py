@@ -183,6 +183,22 @@ MUTATIONS = [
     Mutation("claims-cost-diverged-batches-kept", "experiments/paper/claims.py",
              "trained = [b for b in sizes if diverged_at(results.metrics[panel, reference, b]) is None]",
              "trained = list(sizes)", CLAIMS),
+    Mutation("spread-order-weights-shifted", "attacks/spread.py",
+             "tf.range(1 - h, h, 2,", "tf.range(-h, h - 1, 2,", ("tests/test_attacks_spread.py",),
+             "right on centred rows (each column sums to 0), wrong on any other"),
+    Mutation("spread-logging-moves-b", "attacks/shift.py",
+             'context.log("delta_bar", spread.delta_bar(centered))',
+             'context.log("delta_bar", spread.delta_bar(centered))\n        mean = mean * (1 + 1e-6)',
+             ("tests/test_attacks_spread.py",), "logging the spread must change no submitted number"),
+    Mutation("gamma-trace-n-ignored", "experiments/leeway/theory.py",
+             "ratio = (f + 1) / 2 if n is None else (n - f - 2) / (n - 2 * f - 1)", "ratio = (f + 1) / 2",
+             ("tests/test_gamma_trace.py", "-k", "hand_made"), "Figure 4's n = 39 is not the appendix's 2f + 3"),
+    Mutation("gamma-trace-window-from-step-0", "experiments/paper/gamma_trace.py",
+             "first, last = config.attack_start + 1,", "first, last = config.attack_start,",
+             ("tests/test_gamma_trace.py", "-k", "windows"), "row s is the state after step s"),
+    Mutation("gamma-trace-summary-keeps-nan", "experiments/paper/gamma_trace.py",
+             'ratio = pooled["ratio"][np.isfinite(pooled["ratio"])]', 'ratio = pooled["ratio"]',
+             ("tests/test_gamma_trace.py", "-k", "summary"), "a step without a closed form has no ratio"),
 ]
 
 

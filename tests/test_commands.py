@@ -29,6 +29,9 @@ COMMANDS = {
         "out_dir": os.path.join("docs", "reproduction"), "rules": ["krum", "geomed", "brute"],
         "sample_images": 2000, "plot_feature": "live@last", "trace": [], "trace_every": 100, "reseed": [],
         "reseed_seeds": "101-104"}),
+    "experiments.gamma_trace": ("experiments.paper.gamma_trace", {
+        "preset": "paper", "out_dir": os.path.join("docs", "reproduction"), "results_dir": "results", "seeds": None,
+        "figures": ["2", "4"], "plot_only": False, "data_dir": None, "strategy": "none"}),
     "experiments.leeway": ("experiments.leeway.command", {
         "preset": "quick", "exact": False, "out_dir": "figures/leeway", "data_dir": None, "seed": 1,
         "plot_only": False}),
@@ -77,6 +80,7 @@ def test_help_exits_0_with_the_description(command, capsys):
     ("experiments.leeway", ["--preset=huge"], "error: flag --preset=huge: value should be one of <tiny|quick|full>"),
     ("experiments.figure2_seeds", ["--plot_feature=colour"], "error: flag --plot_feature=colour: value should be"),
     ("experiments.figure3_ablation", ["--stepz=3"], "error: unknown flag --stepz; did you mean --steps?"),
+    ("experiments.gamma_trace", ["--preset=fast"], "error: flag --preset=fast: value should be one of"),
 ])
 def test_a_bad_flag_is_one_line_and_exit_2(command, argv, message, capsys):
     flags, doc = flag_values(command)

@@ -35,12 +35,19 @@ EXPONENT_F = {"brute": 0.0, "krum": 0.5, "geomed": 1.0}  # O(f^(1/q)), none for 
 GAUSSIAN_DISTANCE_FACTOR = math.sqrt(math.pi / 2)  # correction 1 for Gaussian gaps, p = 2: true / approximated
 
 
-def paper(rule, p, d, f, delta_bar):
-    """Appendix B's closed form for gamma_m (b = 0), p "2" or "inf"."""
+def paper(rule, p, d, f, delta_bar, n=None):
+    """Appendix B's closed form for gamma_m (b = 0), p "2" or "inf". `n`: None for the worst case the
+    appendix studies (n = 2f + 1 for Brute, 2f + 3 for Krum / GeoMed). At another n, B.3's argument for
+    Krum / GeoMed counts n - f - 2 honest neighbours in an honest gradient's score and n - 2f - 1 in B's
+    (its f - 1 copies come first, at distance 0): (f + 1) / 2 becomes (n - f - 2) / (n - 2f - 1), the
+    same at n = 2f + 3; for n <= 2f + 1 B's score is 0 whatever gamma (its nearest are its copies): no
+    bound, inf. Brute's condition (B.2) does not depend on n."""
     if rule == "brute":
         return delta_bar if p == "inf" else math.sqrt((1 - 2 ** -1) * d) * delta_bar
     q = 2 if rule == "krum" else 1
-    ratio = (f + 1) / 2
+    if n is not None and n - 2 * f - 1 <= 0:
+        return math.inf
+    ratio = (f + 1) / 2 if n is None else (n - f - 2) / (n - 2 * f - 1)
     if p == "inf":
         return ratio ** (1 / q) * delta_bar
     return math.sqrt(ratio ** (2 / q) - 0.5) * math.sqrt(d) * delta_bar
