@@ -16,7 +16,7 @@ import os
 import numpy as np
 from absl import flags
 
-from experiments.paper import claims, figure_command, figure_runs, reproduce, settings
+from experiments.paper import claims, figure_command, figure_runs, render, reproduce, settings
 from training import command_line, run_folder
 
 
@@ -179,14 +179,7 @@ def run_ablation(ablation, numbers, preset, seeds, results_dir, out_dir, data_di
              f"Training time of every run above, summed: {minutes:.1f} min.", ""]
     for number, (ours, theirs) in plans.items():
         lines += figure_table(number, ours, theirs, ablation)
-    folder = out_dir if preset == "paper" else os.path.join(out_dir, preset)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"ablation_{ablation.id}.md")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write("\n".join(lines))
-    print("\n".join(lines))
-    print(f"wrote {path}")
-    return path
+    return render.write_markdown(out_dir, preset, f"ablation_{ablation.id}.md", lines)
 
 
 def main(argv):

@@ -25,7 +25,7 @@ from absl import flags
 
 import models
 from experiments.leeway import theory
-from experiments.paper import figure_command, figure_runs, settings
+from experiments.paper import figure_command, figure_runs, render, settings
 from training import command_line, run_folder
 from training.config import model_name
 
@@ -222,14 +222,7 @@ def run_study(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
              "finished run, or n <= 2f + 1 (GeoMed under the micro preset), where the closed form has no bound.",
              "", reading(rows), ""]
     lines += table(rows) + [""]
-    folder = out_dir if preset == "paper" else os.path.join(out_dir, preset)
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "gamma_trace.md")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write("\n".join(lines))
-    print("\n".join(lines))
-    print(f"wrote {path}")
-    return path
+    return render.write_markdown(out_dir, preset, "gamma_trace.md", lines)
 
 
 def parse_figures(values):

@@ -75,3 +75,21 @@ def render(number, planned, lines, out_base, allow_partial=False, formats=("png"
     with open(out_base + "_claims.md", "w") as out:
         out.write(table)
     return paths + [out_base + "_claims.md"], table, rows
+
+
+def report_dir(out_dir, preset):
+    """<out_dir> for the paper preset, <out_dir>/<preset> for the others (a published report is never
+    overwritten by another preset)."""
+    return out_dir if preset == "paper" else os.path.join(out_dir, preset)
+
+
+def write_markdown(out_dir, preset, name, lines):
+    """Writes `lines` to `report_dir(out_dir, preset)`/`name`, prints them and the path; returns the path."""
+    folder = report_dir(out_dir, preset)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("\n".join(lines))
+    print("\n".join(lines))
+    print(f"wrote {path}")
+    return path

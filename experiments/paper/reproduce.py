@@ -55,12 +55,6 @@ PRESET_TEXT = {"paper": "the paper's settings, our choices where it is silent",
                         "those of the paper preset"}
 
 
-def report_dir(out_dir, preset):
-    """<out_dir> for the paper preset, <out_dir>/<preset> for the others (the published report is never
-    overwritten by another preset)."""
-    return out_dir if preset == "paper" else os.path.join(out_dir, preset)
-
-
 def check_runs(plans, allow_partial):
     """Refuses (FigureError) before anything is written: when no run of the figures is on disk, or, without
     `allow_partial`, when a figure has a run missing or unfinished. `plans`: {number: (planned, lines)}."""
@@ -145,7 +139,7 @@ def write_report(out_dir, sections, preset, seeds, command):
 
 def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False,
               allow_partial=False, command="python -m experiments.reproduce", dataset_seeds=None, **run_options):
-    """Trains (unless `plot_only`) and reports the figures `numbers` to `report_dir(out_dir, preset)`;
+    """Trains (unless `plot_only`) and reports the figures `numbers` to `render.report_dir(out_dir, preset)`;
     returns the report's path. Runs are trained cheapest dataset first (all MNIST runs, then CIFAR-10), in
     figure order. FigureError, with nothing written, when `check_runs` refuses."""
     plans = {}
@@ -156,7 +150,7 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
         runs = figure_runs.unique_runs(*(planned for planned, _ in plans.values()))
         train_all(sorted(runs, key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
     check_runs(plans, allow_partial)
-    out_dir = report_dir(out_dir, preset)
+    out_dir = render.report_dir(out_dir, preset)
     os.makedirs(out_dir, exist_ok=True)
     sections = []
     for number, (planned, lines) in plans.items():
