@@ -174,3 +174,9 @@ def test_tensorflow_retracing_warnings_are_dropped(caplog):
         for size in range(1, 9):  # a new shape each call: retraced 8 times
             double(tf.zeros([size]))
     assert "retracing" not in caplog.text
+
+
+def test_docs_training_names_every_run_flag():
+    with open(os.path.join(REPO, "docs", "training.md"), encoding="utf-8") as file:
+        text = file.read()
+    assert [field.name for field in dataclasses.fields(RunConfig) if f"`--{field.name}" not in text] == []
