@@ -149,7 +149,7 @@ def parse_seeds(values, default=1, flag="--seeds"):
             raise ValueError(f"{flag} takes integers or ranges such as 1,2,3 or 1-5, got {part!r}") from None
         if not found:
             raise ValueError(f"{flag} range {part!r} is empty")
-        if len(found) > MAX_SEEDS or len(seeds) + len(found) > MAX_SEEDS:
+        if len(seeds) + len(found) > MAX_SEEDS:
             raise ValueError(f"{flag} names more than {MAX_SEEDS} seeds ({part!r}); split the work into "
                              "several commands")
         seeds.update(found)
@@ -252,5 +252,5 @@ def import_tensorflow_quietly():
             os.close(saved)
             captured.seek(0)
             lines = captured.read().decode(errors="replace").splitlines(keepends=True)
-            sys.stderr.write("".join(line for line in lines if not _INFO.match(line)))
+            sys.stderr.write("".join(line for line in lines if not is_info_line(line)))
             sys.stderr.flush()

@@ -239,9 +239,9 @@ def validate(config):
         check(getattr(config, name) <= FLOAT32_MAX,
               f"{name} must be at most {FLOAT32_MAX:.4g} (float32's largest value), got {getattr(config, name)!r}")
     train_size = datasets.train_size_of(config.dataset)
-    check(train_size is None or config.batch_size <= train_size,
-          f"batch_size must be at most the {train_size:,} training images of {config.dataset}, "
-          f"got {config.batch_size}" if train_size else "")
+    if train_size is not None:
+        check(config.batch_size <= train_size, f"batch_size must be at most the {train_size:,} training images "
+              f"of {config.dataset}, got {config.batch_size}")
     check_run_name(config.run_name)
     check(0 <= config.seed < 2 ** 32, f"seed must be in [0, 2**32), got {config.seed}")
     check(0 <= config.momentum < 1, f"momentum must be in [0, 1), got {config.momentum}")

@@ -13,11 +13,10 @@ verdict with the ablation's, and every curve's final accuracy, median [min, max]
 import dataclasses
 import os
 
-import numpy as np
 from absl import flags
 
 from experiments.paper import claims, figure_command, figure_runs, render, reproduce, settings
-from training import command_line, run_folder
+from training import command_line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,40 +98,23 @@ def changed(planned, ablation):
             for run in planned]
 
 
-def results_by_seed(number, planned):
-    """{seed: claims.Results} of Figure `number`'s finished runs among `planned`."""
-    by_seed = {}
-    for run in planned:
-        if run.status() == "finished":
-            by_seed.setdefault(run.seed, {})[run.key] = run_folder.read_metrics(run.run_dir)
-    figure = settings.get(number)
-    planned_keys = {}
-    for run in planned:
-        planned_keys.setdefault(run.seed, set()).add(run.key)
-    return {seed: claims.Results(figure, metrics, planned=planned_keys[seed]) for seed, metrics in by_seed.items()}
-
-
-def _finals(planned):
-    """{run key: [final accuracy per finished seed]}."""
+def _finals(results):
+    """{run key: [final accuracy per seed]} of the runs in `results` ({seed: claims.Results})."""
     finals = {}
-    for run in planned:
-        if run.status() == "finished":
-            finals.setdefault(run.key, []).append(claims.final_accuracy(run_folder.read_metrics(run.run_dir)))
+    for _, by_seed in sorted(results.items()):
+        for key, metrics in by_seed.metrics.items():
+            finals.setdefault(key, []).append(claims.final_accuracy(metrics))
     return finals
 
 
 def _over_seeds(values):
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{100 * values[0]:.1f}%"
-    return f"{100 * np.median(values):.1f}% [{100 * min(values):.1f}, {100 * max(values):.1f}]"
+    return claims.format_over_seeds(values, "%") if values else "-"
 
 
 def figure_table(number, ours, theirs, ablation):
     """Markdown lines comparing Figure `number`'s claims and final accuracies, ours against the ablation's."""
     figure = settings.get(number)
-    ours_results, theirs_results = results_by_seed(number, ours), results_by_seed(number, theirs)
+    ours_results, theirs_results = render.finished_results(figure, ours), render.finished_results(figure, theirs)
     lines = [f"### Figure {number}", "", f"| claim (section) | ours: {ablation.choice} | ablation: "
              f"{ablation.variant} |", "|---|---|---|"]
     for claim in claims.for_figure(number):
@@ -140,7 +122,7 @@ def figure_table(number, ours, theirs, ablation):
         row_theirs = claims.evaluate_claim(claim, theirs_results)
         lines.append(f"| {claim.sentence} ({claim.section}) | {row_ours.measured}: {row_ours.verdict_text} | "
                      f"{row_theirs.measured}: {row_theirs.verdict_text} |")
-    finals_ours, finals_theirs = _finals(ours), _finals(theirs)
+    finals_ours, finals_theirs = _finals(ours_results), _finals(theirs_results)
     lines += ["", "| curve | final accuracy, ours | final accuracy, ablation | run changed |", "|---|---|---|---|"]
     names = {run.key: run.config.resolved_run_name() for run in ours}
     for run in theirs:

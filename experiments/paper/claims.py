@@ -495,7 +495,7 @@ def _format(value, unit):
     return f"{value:+.1f} pts" if unit == "pts" else f"{value:.3g}"
 
 
-def _format_over_seeds(values, unit):
+def format_over_seeds(values, unit):
     """One value as it is; several as median [min, max]."""
     if len(values) == 1:
         return _format(values[0], unit)
@@ -565,7 +565,7 @@ def evaluate_claim(claim, results_by_seed):
             step = diverged_at(results.metrics[key])
             if step is not None:
                 diverged.append((results.figure.label(key), seed, step))
-    parts = [f"{name} {_format_over_seeds(values, unit)}" for (name, unit), values in quantities.items()]
+    parts = [f"{name} {format_over_seeds(values, unit)}" for (name, unit), values in quantities.items()]
     several = len(results_by_seed) > 1
     for label, seed, step in diverged:
         parts.append(f"**{label} diverged at step {step}**" + (f" (seed {seed})" if several else ""))

@@ -19,8 +19,8 @@ import os
 import numpy as np
 from absl import flags
 
-from experiments.paper import claims, figure_command, figure_runs, settings
-from training import command_line, run_folder
+from experiments.paper import claims, figure_command, figure_runs, render, settings
+from training import command_line
 
 # id -> (description, lp options, or "random" for a coordinate drawn from the run's seed, or "hidden")
 VARIANTS = {
@@ -98,11 +98,7 @@ def plan_variant(variant, preset, seeds, results_dir, data_dir, layout, steps=No
 
 def evaluate_variant(planned):
     """{claim id: claims.Row} of the PICTURE claims over the finished runs' seeds."""
-    by_seed = {}
-    for run in planned:
-        if run.status() == "finished":
-            by_seed.setdefault(run.seed, {})[run.key] = run_folder.read_metrics(run.run_dir)
-    results = {seed: claims.Results(settings.get(3), metrics) for seed, metrics in by_seed.items()}
+    results = render.finished_results(settings.get(3), planned)
     return {claim_id: claims.evaluate_claim(claims.get(claim_id), results) for claim_id in PICTURE}
 
 

@@ -36,6 +36,17 @@ def check_complete(number, planned):
                       f"{names}{more}; train them, or pass --allow_partial to plot what there is")
 
 
+def finished_results(figure, planned):
+    """{seed: claims.Results} of `figure`'s finished runs among `planned`, each seed knowing its planned
+    run keys (a claim then names a planned run it lacks as missing)."""
+    metrics, keys = {}, {}
+    for run in planned:
+        keys.setdefault(run.seed, set()).add(run.key)
+        if run.status() == "finished":
+            metrics.setdefault(run.seed, {})[run.key] = run_folder.read_metrics(run.run_dir)
+    return {seed: claims.Results(figure, by_key, planned=keys[seed]) for seed, by_key in metrics.items()}
+
+
 def _progress(run, metrics):
     """(last step on disk or None, steps asked for) of an unfinished run."""
     return (int(metrics["step"][-1]) if metrics is not None else None), run.config.steps
