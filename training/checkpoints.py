@@ -24,6 +24,7 @@ import shutil
 import tensorflow as tf
 from absl import logging
 
+from training import atomic_file
 from training.errors import RunError
 
 KEEP = 2
@@ -89,10 +90,7 @@ def save(directory, step, variables, keep=KEEP):
 def _write_state(directory, kept):
     """The `checkpoint` text file that `tf.train.latest_checkpoint` reads, replaced atomically."""
     lines = [f'model_checkpoint_path: "ckpt-{kept[-1]}"'] + [f'all_model_checkpoint_paths: "ckpt-{s}"' for s in kept]
-    path = os.path.join(directory, "checkpoint")
-    with open(path + ".tmp", "w") as file:
-        file.write("\n".join(lines) + "\n")
-    os.replace(path + ".tmp", path)
+    atomic_file.replace_text(os.path.join(directory, "checkpoint"), "\n".join(lines) + "\n")
 
 
 def read(directory, names, step=None):

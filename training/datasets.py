@@ -52,50 +52,51 @@ class Dataset:
         return (scaled - tf.constant(self.mean, tf.float32)) / tf.constant(self.std, tf.float32)
 
 
-_LOADERS = {}
-_MODELS = {}
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    loader: object  # (data_dir, tfds_dir, source) -> Dataset
+    model: str = None  # the `models` name it trains
+    train_size: int = None  # its number of training images
 
 
-_TRAIN_SIZES = {}
+_REGISTRY = {}
 
 
 def register(name, loader, model=None, train_size=None):
     """Registers `loader(data_dir, tfds_dir, source) -> Dataset` under `name` (tests add tiny ones).
     `model`: the `models` name it trains, which lets `training.validate` know d before loading any data;
     `train_size`: its number of training images, which lets it check the batch size."""
-    _LOADERS[name] = loader
-    _MODELS[name] = model
-    _TRAIN_SIZES[name] = train_size
+    _REGISTRY[name] = _Entry(loader, model, train_size)
 
 
 def train_size_of(name):
     """The number of training images of dataset `name`, or None when it was registered without it."""
-    return _TRAIN_SIZES.get(name)
+    return _REGISTRY[name].train_size if name in _REGISTRY else None
 
 
 def model_of(name):
     """The `models` name dataset `name` trains, or None when it was registered without one."""
-    return _MODELS.get(name)
+    return _REGISTRY[name].model if name in _REGISTRY else None
 
 
 def names():
     """The dataset names, sorted."""
-    return sorted(_LOADERS)
+    return sorted(_REGISTRY)
 
 
 def load(name, data_dir=None, tfds_dir=None, source="auto"):
     """The dataset `name` ('mnist', 'cifar10', or one registered), from `data_dir` or TFDS (module docstring)."""
-    if name not in _LOADERS:
+    if name not in _REGISTRY:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(names())}")
     if source not in SOURCES:
         raise ValueError(f"data source must be one of {', '.join(SOURCES)}, got {source!r}")
     standard_files = name in raw_files.NAMES and uses_raw_files(data_dir, source)
     if not (standard_files and data_dir and os.path.isdir(data_dir)):
-        return _LOADERS[name](data_dir, tfds_dir, source)
+        return _REGISTRY[name].loader(data_dir, tfds_dir, source)
     key = (name, os.path.realpath(data_dir), _files_signature(data_dir))
     if key not in _LOADED:  # many short runs in one process (a grid) read the files once
         _LOADED.clear()  # one dataset at a time: CIFAR-10 is 180 MB
-        dataset = _LOADERS[name](data_dir, tfds_dir, source)
+        dataset = _REGISTRY[name].loader(data_dir, tfds_dir, source)
         for array in (dataset.train_images, dataset.train_labels, dataset.test_images, dataset.test_labels):
             array.setflags(write=False)  # shared by the runs of the process
         _LOADED[key] = dataset

@@ -19,11 +19,13 @@ it, so the only fix is to delete the run folder and train the run again, which t
 
 import csv
 import glob
+import io
 import math
 import os
 
 import numpy as np
 
+from training import atomic_file
 from training.errors import RunError
 
 BASE_COLUMNS = ("step", "wall_time", "lr", "train_loss", "accuracy", "test_loss")
@@ -132,20 +134,12 @@ class MetricsFile:
         return rows
 
     def _replace(self, rows):
-        """Writes the header and `rows` to a temporary file, fsyncs it and renames it to `path`."""
-        temporary = self.path + ".tmp"
-        with open(temporary, "w", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(self.columns)
-            writer.writerows(rows)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
-        folder = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
-        try:
-            os.fsync(folder)  # the rename itself
-        finally:
-            os.close(folder)
+        """Replaces the file by the header and `rows`, durably (`training.atomic_file`)."""
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(self.columns)
+        writer.writerows(rows)
+        atomic_file.replace_text(self.path, text.getvalue(), durable=True)
 
     def write(self, values):
         """One row from a dict (missing columns stay empty), flushed to the OS at once."""

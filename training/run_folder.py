@@ -25,6 +25,7 @@ import os
 
 import numpy as np
 
+from training import atomic_file
 from training.errors import RunError
 from training.metrics import read_metrics
 
@@ -61,10 +62,8 @@ def read_config(run_dir):
 
 def write_config(run_dir, data):
     """Writes `<run_dir>/config.json` atomically (a temporary file renamed into place)."""
-    file_path = os.path.join(run_dir, "config.json")
-    with open(file_path + ".tmp", "w") as file:
-        json.dump(data, file, indent=2, sort_keys=True, default=str)
-    os.replace(file_path + ".tmp", file_path)
+    text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    atomic_file.replace_text(os.path.join(run_dir, "config.json"), text)
 
 
 def diverged_at(metrics):
