@@ -17,9 +17,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from aggregators import registry, selection, validation
-from aggregators.distances import distances_for, finite_rows
-from aggregators.rule import Rule
+from aggregators import registry, selection
+from aggregators.distances import finite_rows
 
 MAX_SUBSETS = 100_000
 
@@ -86,23 +85,10 @@ def select_from_distances(distances, f, norm=2):
     return best_subset(distances, tf.range(distances.shape[0], dtype=tf.int32), f)
 
 
-def select(gradients, f, norm=2, distances=None):
-    """int32 [n - f]: the indices of the smallest-diameter subset, ascending."""
-    return select_from_distances(distances_for(gradients, norm, distances, "brute"), f)
-
-
-def aggregate(gradients, f, norm=2, distances=None):
-    """The mean of the smallest-diameter subset."""
-    return selection.mean_of_rows(gradients, select(gradients, f, norm, distances))
-
-
-RULE = registry.register(Rule(
+RULE = registry.register(selection.rule(
     name="brute",
     source="El Mhamdi, Guerraoui, Rouault. The Hidden Vulnerability of Distributed Learning in "
            "Byzantium. ICML 2018, section 2.3.1 (after Rousseeuw's minimum volume ellipsoid, 1985)",
     workers=(2, 1),
-    aggregate_fn=aggregate,
-    options={"norm": validation.norm, "distances": validation.matrix},
-    select_fn=select,
-    select_from_distances_fn=select_from_distances,
+    select_from_distances=select_from_distances,
 ))

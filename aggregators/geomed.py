@@ -14,9 +14,7 @@ import math
 
 import tensorflow as tf
 
-from aggregators import registry, selection, validation
-from aggregators.distances import distances_for
-from aggregators.rule import Rule
+from aggregators import registry, selection
 
 
 def pick(distances, active=None):
@@ -38,23 +36,11 @@ def select_from_distances(distances, f, norm=2):
     return pick(distances)[None]
 
 
-def select(gradients, f, norm=2, distances=None):
-    """int32 [1]: the medoid's index."""
-    return select_from_distances(distances_for(gradients, norm, distances, "geomed"), f)
-
-
-def aggregate(gradients, f, norm=2, distances=None):
-    """The medoid submission itself."""
-    return tf.gather(gradients, select(gradients, f, norm, distances)[0])
-
-
-RULE = registry.register(Rule(
+RULE = registry.register(selection.rule(
     name="geomed",
     source="El Mhamdi, Guerraoui, Rouault. The Hidden Vulnerability of Distributed Learning in "
            "Byzantium. ICML 2018, section 2.3.3 (the medoid; Rousseeuw 1985)",
     workers=(2, 1),
-    aggregate_fn=aggregate,
-    options={"norm": validation.norm, "distances": validation.matrix},
-    select_fn=select,
-    select_from_distances_fn=select_from_distances,
+    select_from_distances=select_from_distances,
+    output=selection.the_selected_one,
 ))

@@ -14,9 +14,7 @@ import math
 
 import tensorflow as tf
 
-from aggregators import registry, selection, validation
-from aggregators.distances import distances_for
-from aggregators.rule import Rule
+from aggregators import registry, selection
 
 
 def scores(squared_distances, neighbours, active=None):
@@ -47,23 +45,11 @@ def pick(distances, active, remaining, f):
     return selection.first_argmin(scores(tf.square(distances), neighbours, active), active)
 
 
-def select(gradients, f, norm=2, distances=None):
-    """int32 [1]: the index of the submission Krum selects."""
-    return select_from_distances(distances_for(gradients, norm, distances, "krum"), f)
-
-
-def aggregate(gradients, f, norm=2, distances=None):
-    """The selected submission itself."""
-    return tf.gather(gradients, select(gradients, f, norm, distances)[0])
-
-
-RULE = registry.register(Rule(
+RULE = registry.register(selection.rule(
     name="krum",
     source="Blanchard, El Mhamdi, Guerraoui, Stainer. Machine Learning with Adversaries: "
            "Byzantine Tolerant Gradient Descent. NeurIPS 2017",
     workers=(2, 3),
-    aggregate_fn=aggregate,
-    options={"norm": validation.norm, "distances": validation.matrix},
-    select_fn=select,
-    select_from_distances_fn=select_from_distances,
+    select_from_distances=select_from_distances,
+    output=selection.the_selected_one,
 ))

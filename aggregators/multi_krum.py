@@ -9,8 +9,6 @@ row a finite score; m <= n - f keeps at most f such rows out of the m averaged.
 import tensorflow as tf
 
 from aggregators import krum, registry, selection, validation
-from aggregators.distances import distances_for
-from aggregators.rule import Rule
 
 
 def select_from_distances(distances, f, norm=2, m=None):
@@ -23,26 +21,12 @@ def select_from_distances(distances, f, norm=2, m=None):
     return tf.cast(tf.argsort(scores, stable=True)[:m], tf.int32)
 
 
-def select(gradients, f, norm=2, distances=None, m=None):
-    """int32 [m]: the indices of the m submissions with the lowest Krum scores, best first."""
-    distances = distances_for(gradients, norm, distances, "multi-krum")
-    return select_from_distances(distances, f, m=m)
-
-
-def aggregate(gradients, f, norm=2, distances=None, m=None):
-    """The mean of the m selected submissions."""
-    return selection.mean_of_rows(gradients, select(gradients, f, norm, distances, m))
-
-
-RULE = registry.register(Rule(
+RULE = registry.register(selection.rule(
     name="multi-krum",
     source="Blanchard, El Mhamdi, Guerraoui, Stainer. Machine Learning with Adversaries: "
            "Byzantine Tolerant Gradient Descent. NeurIPS 2017 (Multi-Krum); El Mhamdi, "
            "Guerraoui, Rouault. ICML 2018",
     workers=(2, 3),
-    aggregate_fn=aggregate,
-    options={"norm": validation.norm, "distances": validation.matrix,
-             "m": validation.optional_positive_int},
-    select_fn=select,
-    select_from_distances_fn=select_from_distances,
+    select_from_distances=select_from_distances,
+    options={"m": validation.optional_positive_int},
 ))

@@ -1,8 +1,13 @@
-"""Small helpers shared by the rules that select submissions."""
+"""The rules that select whole submissions by their pairwise l_p distances (Krum, GeoMed, Brute,
+Multi-Krum; paper section 2.3): `rule` builds one from its selection, plus small helpers they share."""
 
 import math
 
 import tensorflow as tf
+
+from aggregators import validation
+from aggregators.distances import distances_for
+from aggregators.rule import Rule
 
 
 def first_argmin(scores, active=None, relative_tolerance=0.0):
@@ -46,3 +51,25 @@ def mean_of_rows(gradients, indices):
     weighted = tf.linalg.matvec(gradients, weights, transpose_a=True)
     return tf.cond(tf.reduce_all(tf.math.is_finite(weighted)), lambda: weighted,
                    lambda: tf.reduce_mean(tf.gather(gradients, indices), axis=0))
+
+
+def the_selected_one(gradients, indices):
+    """The one selected submission itself, [d] (Krum, GeoMed)."""
+    return tf.gather(gradients, indices[0])
+
+
+def rule(name, source, workers, select_from_distances, output=mean_of_rows, options=None):
+    """A `Rule` whose output is `output(gradients, indices)` of the submissions that
+    `select_from_distances(distances [n, n], f, norm, **options) -> int32 indices` picks. The rule takes
+    the options `norm` (of the distances) and `distances` (precomputed, checked against the gradients),
+    plus `options` (name -> validator)."""
+
+    def select(gradients, f, norm=2, distances=None, **extra):
+        return select_from_distances(distances_for(gradients, norm, distances, name), f, norm=norm, **extra)
+
+    def aggregate(gradients, f, norm=2, distances=None, **extra):
+        return output(gradients, select(gradients, f, norm, distances, **extra))
+
+    return Rule(name=name, source=source, workers=workers, aggregate_fn=aggregate,
+                options={"norm": validation.norm, "distances": validation.matrix, **(options or {})},
+                select_fn=select, select_from_distances_fn=select_from_distances)
