@@ -153,6 +153,37 @@ def test_heatmap_data_of_a_trained_grid(whole):
     assert os.path.getsize(whole[1] / "grid_iid.png") < 300_000
     factor = split.cells[("krum", "lp")].factor
     assert factor is not None and factor > 0 and split.cells[("krum", "signflip")].factor is None
+    lp_run = [cell for cell in _planned(whole[0]) if cell.row.id == "krum" and cell.column.id == "lp"][0]
+    metrics = run_folder.read_metrics(lp_run.run_dir)
+    gamma, spread = np.asarray(metrics["gamma"], float), np.asarray(metrics["delta_bar"], float)
+    attacked = np.isfinite(gamma) & np.isfinite(spread)
+    assert attacked.sum() >= 3 and np.all(spread[attacked] > 0)
+    assert split.cells[("krum", "lp")].leeway == pytest.approx(np.median(gamma[attacked] / spread[attacked]))
+    assert split.cells[("krum", "signflip")].leeway is None
+
+
+def test_the_leeway_is_the_median_over_the_steps_of_gamma_over_the_spread():
+    metrics = {"gamma": [np.nan, 2.0, 4.0, 9.0, 1.0], "delta_bar": [np.nan, 1.0, 2.0, 3.0, 0.0]}
+    assert table.median_factor(metrics, "gamma", per="delta_bar") == 2.0  # 2, 2, 3; 1 / 0 skipped
+    assert table.median_factor(metrics, "gamma") == 3.0  # 2, 4, 9, 1
+    assert table.median_factor({"gamma": [1.0]}, "gamma", per="delta_bar") is None
+
+
+def test_the_momentum_finding_divides_gamma_by_the_spread():
+    plain = settings.row("krum")
+    moving = settings.row("krum+momentum")
+    lp = settings.column("lp")
+    cells = {}
+    for row, gamma, leeway, final in ((plain, 4.0, 8.0, 0.2), (moving, 1.0, 6.0, 0.9)):
+        result = table.CellResult(row, lp, (1, 2))
+        result.finals = {1: final, 2: final}
+        result.factors = {1: gamma, 2: gamma}
+        result.leeways = {1: leeway - 1, 2: leeway + 1}  # median: leeway
+        cells[(row.id, "lp")] = result
+    split = table.SplitTable("iid", (1, 2), [plain, moving], [lp], cells)
+    (line,) = [line for line in findings.momentum_gamma(split) if line.startswith("| Krum |")]
+    assert line == "| Krum | 4 | 1 | 0.25 | 8 | 6 | 0.75 | 20.0 | 90.0 |"
+    assert "gamma / delta_bar" in table.split_markdown(split)
 
 
 def test_a_custom_rule_gets_its_row(whole, tmp_path, custom_rule):

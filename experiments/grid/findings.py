@@ -5,8 +5,8 @@ written after the paper-preset run; `report` keeps it between markers):
     no-attack cell, beside the same rule without the chain or the momentum;
 (b) the row with the best worst case, per split (and the next two);
 (c) the strongest attack against each row (the column of its worst case);
-(d) for the rows with and without momentum, the median gamma of `lp`: the metrics do not log the honest
-    gradients' spread, so the gammas are set side by side, not divided by it.
+(d) for the rows with and without momentum, the median gamma of `lp`, and gamma / delta_bar: gamma in
+    units of the honest submissions' spread (appendix B.1; under momentum the submissions are the momenta).
 """
 
 import numpy as np
@@ -104,19 +104,23 @@ def momentum_gamma(table):
         return ["No pair of rows with and without momentum under lp in this grid."]
     rows = []
     for plain, moving in pairs:
-        factors = [_factor(table, plain.id), _factor(table, moving.id)]
-        ratio = f"{factors[1] / factors[0]:.3g}" if None not in factors and factors[0] else "–"
-        rows.append([plain.label] + [("–" if value is None else f"{value:.3g}") for value in factors] + [ratio]
-                    + [percent(table.value(plain.id, "lp")), percent(table.value(moving.id, "lp"))])
-    return (["Median over the steps, then the seeds, of lp's gamma (the metrics do not log the honest gradients' "
-             "spread, so gamma is not divided by it); final test accuracy (%) under lp."] + [""]
-            + _table(["rule", "gamma, no momentum", "gamma, momentum", "ratio", "accuracy, no momentum",
-                      "accuracy, momentum"], rows))
+        line = [plain.label]
+        for measure in ("factor", "leeway"):
+            values = [_lp_cell_value(table, row.id, measure) for row in (plain, moving)]
+            ratio = f"{values[1] / values[0]:.3g}" if None not in values and values[0] else "–"
+            line += [("–" if value is None else f"{value:.3g}") for value in values] + [ratio]
+        rows.append(line + [percent(table.value(plain.id, "lp")), percent(table.value(moving.id, "lp"))])
+    return (["lp's gamma, and gamma / delta_bar (gamma in units of the honest submissions' spread, appendix B.1; "
+             "under momentum the submissions are the momenta): per run the median over the steps, then the "
+             "median over the seeds; final test accuracy (%) under lp."] + [""]
+            + _table(["rule", "gamma, no momentum", "gamma, momentum", "ratio", "gamma / delta_bar, no momentum",
+                      "gamma / delta_bar, momentum", "ratio", "accuracy, no momentum", "accuracy, momentum"], rows))
 
 
-def _factor(table, row_id):
+def _lp_cell_value(table, row_id, measure):
+    """The lp cell's median `factor` or `leeway` over the seeds, None when it has none."""
     cell = table.cells.get((row_id, "lp"))
-    return cell.factor if cell else None
+    return getattr(cell, measure) if cell else None
 
 
 def sections(tables):

@@ -43,7 +43,8 @@ class Row:
 @dataclasses.dataclass(frozen=True)
 class Column:
     """One attack of the grid, with its options; `factor`: the metrics column logging the factor the attack
-    used at each step (gamma, z, epsilon), `searched`: whether it searches that factor every step."""
+    used at each step (gamma, z, epsilon), `searched`: whether it searches that factor every step,
+    `spread`: the column logging the spread of the honest submissions at each step (lp, linf: delta_bar)."""
 
     id: str
     label: str
@@ -51,6 +52,7 @@ class Column:
     options: tuple = ()  # (key, value) pairs
     factor: str = None
     searched: bool = False
+    spread: str = None  # the metrics column logging the honest submissions' spread, the factor's unit
 
     def run_fields(self):
         """The `training.RunConfig` fields this column sets."""
@@ -91,9 +93,11 @@ ROWS = _RULES + tuple(_momentum_row(_BY_ID[id_]) for id_ in
 
 COLUMNS = (
     Column("none", "No attack", "none"),
-    # the paper's attacks: gamma searched at every step against the server's rule (section 3)
-    Column("lp", "lp (paper)", "lp", factor="gamma", searched=True),
-    Column("linf", "linf (paper)", "linf", factor="gamma", searched=True),
+    # the paper's attacks: gamma searched at every step against the server's rule (section 3); they also
+    # log appendix B.1's spread of the honest submissions, delta_bar, the unit of gamma's leeway
+    Column("lp", "lp (paper)", "lp", (("log_spread", True),), factor="gamma", searched=True, spread="delta_bar"),
+    Column("linf", "linf (paper)", "linf", (("log_spread", True),), factor="gamma", searched=True,
+           spread="delta_bar"),
     # A Little Is Enough: Baruch et al.'s z_max, and the z that displaces the server's pipeline most
     Column("alie", "ALIE", "alie", factor="z"),
     Column("alie-auto", "ALIE, z=auto", "alie", (("z", "auto"),), factor="z", searched=True),

@@ -7,6 +7,9 @@ the markdown of `grid.md`.
   finite, which is a failure of the rule); min and max over the seeds beside it.
 - The factor (`settings.Column.factor`: gamma for lp, linf, Min-Max, Min-Sum; z for ALIE; epsilon for IPM):
   per run, the median over the attacked steps of the logged column; per cell, the median over the seeds.
+- The leeway (lp, linf, which log `settings.Column.spread`): per run, the median over the attacked steps of
+  gamma / delta_bar, gamma in units of the honest submissions' spread (appendix B.1's delta_bar); per
+  cell, the median over the seeds.
 - A row's worst case: the minimum of its attack cells (every column but "no attack") that have a value.
 - A grid with a cell missing or unfinished is PARTIAL: it says so, and each such cell shows how many of its
   seeds are in. Cells the asked rows and columns do not hold (the reference row under the other columns,
@@ -33,6 +36,7 @@ class CellResult:
     seeds: tuple  # asked
     finals: dict = dataclasses.field(default_factory=dict)  # seed -> final accuracy (finished runs)
     factors: dict = dataclasses.field(default_factory=dict)  # seed -> median logged factor (finished runs)
+    leeways: dict = dataclasses.field(default_factory=dict)  # seed -> median factor / spread (finished runs)
     diverged: dict = dataclasses.field(default_factory=dict)  # seed -> step (finished runs that diverged)
     incomplete: dict = dataclasses.field(default_factory=dict)  # seed -> "missing" or "unfinished"
 
@@ -54,8 +58,16 @@ class CellResult:
 
     @property
     def factor(self):
-        values = [value for value in self.factors.values() if value is not None]
-        return float(np.median(values)) if values else None
+        return _median_of_known(self.factors)
+
+    @property
+    def leeway(self):
+        return _median_of_known(self.leeways)
+
+
+def _median_of_known(by_seed):
+    values = [value for value in by_seed.values() if value is not None]
+    return float(np.median(values)) if values else None
 
 
 @dataclasses.dataclass
@@ -111,12 +123,15 @@ def final_accuracy(metrics):
     return float(evaluated[-1]) if evaluated.size else float("nan")
 
 
-def median_factor(metrics, name):
-    """The median over the steps of the logged column `name` (NaN rows, the steps without attack,
-    skipped); None when the run does not log it."""
-    if not name or name not in metrics:
+def median_factor(metrics, name, per=None):
+    """The median over the steps of the logged column `name`, or of `name` / `per` step by step (NaN
+    rows, the steps without attack, skipped); None when the run does not log them."""
+    if not name or name not in metrics or (per is not None and per not in metrics):
         return None
     values = np.asarray(metrics[name], dtype=float)
+    if per is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = values / np.asarray(metrics[per], dtype=float)
     values = values[np.isfinite(values)]
     return float(np.median(values)) if values.size else None
 
@@ -143,6 +158,8 @@ def collect(cells):
         metrics = run_folder.read_metrics(cell.run_dir)
         result.finals[cell.seed] = final_accuracy(metrics)
         result.factors[cell.seed] = median_factor(metrics, cell.column.factor)
+        if cell.column.spread:
+            result.leeways[cell.seed] = median_factor(metrics, cell.column.factor, per=cell.column.spread)
         if state.diverged_at is not None:
             result.diverged[cell.seed] = state.diverged_at
     for table in tables.values():
@@ -244,9 +261,18 @@ def split_markdown(table):
         factor_rows = []
         for row in table.sorted_rows():
             cells = [table.cells.get((row.id, column.id)) for column in searched]
-            factor_rows.append([row.label] + [_factor_text(cell) for cell in cells])
+            factor_rows.append([row.label] + [_number(cell, "factor") for cell in cells])
         lines += _table_lines(["rule"] + [f"{column.label} ({column.factor})" for column in searched],
                               factor_rows) + [""]
+    spread = [column for column in table.columns if column.spread]
+    if spread:
+        lines += ["The leeway of the paper's attacks: per run the median over the attacked steps of gamma / "
+                  "delta_bar (gamma in units of the honest submissions' spread, appendix B.1), then the median "
+                  "over the seeds.", ""]
+        leeway_rows = [[row.label] + [_number(table.cells.get((row.id, column.id)), "leeway") for column in spread]
+                       for row in table.sorted_rows()]
+        lines += _table_lines(["rule"] + [f"{column.label} (gamma / {column.spread})" for column in spread],
+                              leeway_rows) + [""]
     diverged = [f"- {cell.row.label} / {cell.column.label} / seed {seed}: diverged at step {step}"
                 for cell in table.cells.values() for seed, step in sorted(cell.diverged.items())]
     lines += ["Diverged runs:", ""] + (diverged or ["- none"]) + [""]
@@ -257,10 +283,12 @@ def split_markdown(table):
     return "\n".join(lines)
 
 
-def _factor_text(cell):
+def _number(cell, measure):
+    """A cell's `factor` or `leeway` to 3 significant digits; '–' when it has none, '' for no cell."""
     if cell is None:
         return ""
-    return "–" if cell.factor is None else f"{cell.factor:.3g}"
+    value = getattr(cell, measure)
+    return "–" if value is None else f"{value:.3g}"
 
 
 def grid_markdown(tables, preset_line):
