@@ -90,6 +90,18 @@ def test_shards_partition_the_fixed_order(tmp_path):
     assert [cell.key for cell in shards[1]] == keys[1::3]
 
 
+def test_a_process_trains_the_seeds_of_a_cell_one_after_the_other(tmp_path):
+    planned = cells.plan(MICRO, *command.select(MICRO, GRID["rules"], GRID["attacks"], ["iid", "dirichlet:0.5"],
+                                                ["1", "2"]), str(tmp_path))
+    assert [cell.seed for cell in planned[:7]] == [1] * 6 + [2]  # the fixed order: seed by seed
+    ordered = cells.training_order(planned)
+    assert sorted(ordered, key=planned.index) == planned  # the same cells
+    keys = [(cell.split, cell.row.id, cell.column.id, cell.seed) for cell in ordered]
+    assert keys[:4] == [("iid", "average", "none", 1), ("iid", "average", "none", 2),
+                        ("iid", "average", "lp", 1), ("iid", "average", "lp", 2)]
+    assert [key[0] for key in keys] == ["iid"] * 12 + ["dirichlet:0.5"] * 12
+
+
 def test_the_reference_cell_is_always_planned(tmp_path):
     keys = [cell.key for cell in _planned(tmp_path, rules=["krum"], attacks=["lp"])]
     assert keys == [("average", "none", "iid", 1), ("krum", "lp", "iid", 1)]

@@ -46,7 +46,7 @@ from absl import logging
 
 import models
 from training import (checkpoints, datasets, distributed, flat, gradients, metrics, run_folder, run_lock,
-                      step_state, strategies, tensorboard)
+                      step_cache, strategies, tensorboard)
 from training.config import NAMED_WHEN_SET, check_model_takes, validate
 from training.errors import Interrupted, RunError
 from training.evaluate import make_evaluate
@@ -123,9 +123,13 @@ def _train(config, strategy, chief, progress, run_dir, saved):
     if config.model is not None:  # a dataset registered without its model: its images are known only now
         check_model_takes(config.model, config.dataset, dataset.train_images.shape[1:], model.input_shape[1:])
     shares = data_shares(config, dataset.train_labels, int(model.output_shape[-1]))  # RunError: an empty share
-    params, step = distributed.create_variables(strategy, flat.flatten(model.trainable_variables))
+    method = gradients.DEFAULT_METHOD.get(model_name, "loop")
+    # The traced step and evaluation, with the parameters, the step counter and the step's state (worker
+    # momenta, the attack's state) at the run's start: the last run's when it has the same shapes.
+    engine = step_cache.engine(config, dataset, model, model_name, method, flat.flatten(model.trainable_variables),
+                               shares, strategy, build_step=make_train_step, build_evaluate=make_evaluate)
+    params, step, state = engine.params, engine.step, engine.state
     d = int(params.shape[0])
-    state = step_state.create(config, d, strategy)  # the worker momenta, the attack's state
     saved_variables = {"params": params, "step": step, **state.variables()}
     checkpoint_dir = os.path.join(run_dir, "checkpoints")
     # Steps with a non-finite update so far: checkpointed, so that a resumed run counts as an uninterrupted
@@ -138,10 +142,7 @@ def _train(config, strategy, chief, progress, run_dir, saved):
     if start > config.steps:
         raise RunError(f"{run_dir} has already done {start} steps, more than steps={config.steps}")
 
-    method = gradients.DEFAULT_METHOD.get(model_name, "loop")
-    train_step, names = make_train_step(config, model, dataset, params, step, method, strategy, state=state,
-                                        shares=shares)
-    evaluate = make_evaluate(model, dataset, params, config.eval_examples)
+    train_step, names, evaluate = engine.train_step, engine.names, engine.evaluate
     previous = saved.get("diverged_at") if saved else None  # a session that trained on past it
     diverged_at = previous if previous is not None and previous <= start else None
     nonfinite = int(nonfinite_steps.numpy())

@@ -33,10 +33,10 @@ def check(config):
                          "do not pass it")
 
 
-def options_at(config, t):
+def options_at(config, t, seed=None):
     """The rule's options at step `t` (a tensor): `config.gar_options`, plus the step's bucketing seed when
-    the pipeline buckets."""
+    the pipeline buckets (from the run's `seed`, a number or a tensor; None: `config.seed`)."""
     options = dict(config.gar_options)
     if seeds_bucketing(config):
-        options[SEED_OPTION] = sampling.rule_seed(config.seed, t)
+        options[SEED_OPTION] = sampling.rule_seed(config.seed if seed is None else seed, t)
     return options

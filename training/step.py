@@ -30,11 +30,15 @@ bfloat16, through a Keras mixed precision copy of the model (`models.with_precis
 parameters; their gradients come out float32 (`training.gradients`), and everything after them (momentum,
 attack, rule, update) and the evaluation (the float32 model) stay float32. "float32" uses the model itself.
 
+The run's numbers the step reads (`RunNumbers`: the seed, eta0 and r_eta) are numbers baked into the traced
+step, or variables, so that one traced step serves every run of the same shapes (`training.step_cache`).
+
 One step function (`make_step_body`) for every strategy: only its gradient stage differs, here the h
 gradients of this process (`make_worker_gradients`), or their shares over tf.distribute replicas gathered
 into the same [h, d] (`training.distributed`).
 """
 
+import dataclasses
 import math
 
 import tensorflow as tf
@@ -49,8 +53,24 @@ from training.gradients import per_worker_gradients
 from training.schedule import learning_rate
 from training.workers import is_attacked, whole_run_attack
 
-__all__ = ["attack_context", "data_shares", "honest_workers", "is_attacked", "logged_names", "make_step_body",
+__all__ = ["RunNumbers", "attack_context", "data_shares", "honest_workers", "is_attacked", "logged_names", "make_step_body",
            "make_train_step", "make_worker_gradients", "whole_run_attack"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunNumbers:
+    """The numbers of a run that the step reads and that change none of its shapes: the seed (of the
+    mini-batches, the attack's and the rule's keys) and the learning rate's eta0 and r_eta. Python numbers
+    (constants of the traced step) or variables (int64, float32, float32: `training.step_cache`)."""
+
+    seed: object
+    lr0: object
+    lr_decay: object
+
+    @classmethod
+    def of(cls, config):
+        """The numbers of `config`, as Python numbers."""
+        return cls(config.seed, config.lr0, config.lr_decay)
 
 
 def honest_workers(config):
@@ -58,11 +78,13 @@ def honest_workers(config):
     return workers.computing_workers(config)
 
 
-def attack_context(config, t, x, gar_options, state=None, flipped_gradients=None):
+def attack_context(config, t, x, gar_options, state=None, flipped_gradients=None, seed=None):
     """The `attacks.AttackContext` of step `t` at parameters `x`: the rule's options of the step, the
-    attack's seed of the step, its state and the Byzantine workers' flipped-label submissions."""
+    attack's seed of the step (from the run's `seed`; None: `config.seed`), its state and the Byzantine
+    workers' flipped-label submissions."""
+    seed = config.seed if seed is None else seed
     return attacks.AttackContext(config.n, config.f, config.gar, dict(gar_options), t, x,
-                                 sampling.attack_seed(config.seed, t), state=dict(state or {}),
+                                 sampling.attack_seed(seed, t), state=dict(state or {}),
                                  flipped_gradients=flipped_gradients)
 
 
@@ -113,14 +135,15 @@ def logged_names(config, d):
     return list(names)
 
 
-def make_worker_gradients(config, model, dataset, method, shares=None):
+def make_worker_gradients(config, model, dataset, method, shares=None, seed=None):
     """`(t, x, workers, first=0) -> (gradients [workers, d], losses [workers])`: the gradients of workers
     first, ..., first + workers - 1 at step t and parameters x, on their mini-batches (`training.sampling`:
     a worker's batch depends on (seed, t, worker) only; from its share in `shares`, the honest workers'
     `training.heterogeneity.Shares`, when not None). `first` may be a tensor. When the attack needs
     "flipped_gradients", workers n - f, ..., n - 1 compute on flipped labels (`attacks.labelflip`) while
     the attack is active. The passes compute in `config.precision` (`models.with_precision`); the
-    gradients are float32."""
+    gradients are float32. `seed`: the run's seed, a number or a tensor (None: `config.seed`)."""
+    seed = config.seed if seed is None else seed
     shapes = [v.shape for v in model.trainable_variables]
     compute_model = models.with_precision(model, config.precision)
     train_images = tf.convert_to_tensor(dataset.train_images)
@@ -131,10 +154,9 @@ def make_worker_gradients(config, model, dataset, method, shares=None):
 
     def worker_gradients(t, x, count, first=0):
         if shares is None:
-            indices = sampling.sample_indices(config.seed, t, count, config.batch_size, population, first)
+            indices = sampling.sample_indices(seed, t, count, config.batch_size, population, first)
         else:
-            indices = sampling.sample_share_indices(config.seed, t, count, config.batch_size, population, shares,
-                                                    first)
+            indices = sampling.sample_share_indices(seed, t, count, config.batch_size, population, shares, first)
         images = dataset.normalise(tf.gather(train_images, indices))
         labels = tf.gather(train_labels, indices)
         if flips:
@@ -146,13 +168,15 @@ def make_worker_gradients(config, model, dataset, method, shares=None):
     return worker_gradients
 
 
-def make_step_body(config, params, step, names, gradient_stage, agree=None, state=None):
+def make_step_body(config, params, step, names, gradient_stage, agree=None, state=None, numbers=None):
     """The step `() -> dict of scalar tensors`, one for every strategy: `gradient_stage(t, x)` gives the
     gradients [h, d] and losses [h] of the workers that compute; then the worker momentum, the attack,
     the rule and the update. `agree(update)` (None: the identity) makes every replica apply the same
     update (`training.distributed`). `state`: the `training.step_state.StepState` (momenta, attack state;
-    None: none, which only a run without momentum nor attack state may have)."""
+    None: none, which only a run without momentum nor attack state may have). `numbers`: the
+    `RunNumbers` the step reads (None: `config`'s, as constants)."""
     n, f = config.n, config.f
+    numbers = numbers if numbers is not None else RunNumbers.of(config)
     d = int(params.shape[0])
     attack = attacks.get(config.attack)
     state = state if state is not None else step_state.StepState()
@@ -167,11 +191,11 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None, stat
     def train_step():
         t = step.read_value()
         x = params.read_value()
-        lr = learning_rate(config.lr0, config.lr_decay, t)
+        lr = learning_rate(numbers.lr0, numbers.lr_decay, t)
         gradients, losses = gradient_stage(t, x)
         if state.momenta is not None:  # the workers submit their momenta
             gradients = momentum.accumulate(state.momenta, gradients, config.momentum, config.momentum_dampening)
-        gar_options = pipeline.options_at(config, t)
+        gar_options = pipeline.options_at(config, t, numbers.seed)
         logged = []
         if is_attacked(config):
             honest = gradients[:n - f]
@@ -179,7 +203,7 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None, stat
 
             def with_attack():
                 context = attack_context(config, t, x, gar_options, dict(zip(state_names, before)),
-                                         gradients[n - f:] if flipped else None)
+                                         gradients[n - f:] if flipped else None, numbers.seed)
                 byzantine = attack(honest, context, **config.attack_options)
                 byzantine = tf.ensure_shape(tf.cast(byzantine, gradients.dtype), [f, d])
                 after = [context.new_state.get(name, value) for name, value in zip(state_names, before)]
@@ -210,14 +234,17 @@ def make_step_body(config, params, step, names, gradient_stage, agree=None, stat
     return train_step
 
 
-def make_train_step(config, model, dataset, params, step, method, strategy=None, state=None, shares=None):
+def make_train_step(config, model, dataset, params, step, method, strategy=None, state=None, shares=None,
+                    numbers=None):
     """The step function `() -> dict of scalar tensors`: lr, train_loss, finite (the aggregated gradient
     is), params_finite (the updated parameters are), then the attack's logged values (NaN outside the
     attack window). Updates `params` ([d] variable), `step` and `state`.
     `strategy`: None computes the h gradients here; a `tf.distribute.Strategy` shares them over its
     replicas (`training.distributed`, which must also have created `params`, `step` and `state`).
     `state`: the `training.step_state.StepState` (None: created here, unsaved). `shares`: the honest
-    workers' data (`data_shares`; None: computed here)."""
+    workers' data (`data_shares`; None: computed here). `numbers`: the `RunNumbers` the step reads (None:
+    `config`'s, as constants)."""
+    numbers = numbers if numbers is not None else RunNumbers.of(config)
     h = honest_workers(config)
     d = int(params.shape[0])
     names = logged_names(config, d)
@@ -225,10 +252,11 @@ def make_train_step(config, model, dataset, params, step, method, strategy=None,
         state = step_state.create(config, d, strategy)
     if shares is None:
         shares = data_shares(config, dataset.train_labels, int(model.output_shape[-1]))
-    worker_gradients = make_worker_gradients(config, model, dataset, method, shares)
+    worker_gradients = make_worker_gradients(config, model, dataset, method, shares, numbers.seed)
     if strategy is None:
-        body = make_step_body(config, params, step, names, lambda t, x: worker_gradients(t, x, h), state=state)
+        body = make_step_body(config, params, step, names, lambda t, x: worker_gradients(t, x, h), state=state,
+                              numbers=numbers)
         return tf.function(body), names
     stage = distributed.ShardedGradients(strategy, worker_gradients, h)
-    body = make_step_body(config, params, step, names, stage.gradients, stage.agree, state)
+    body = make_step_body(config, params, step, names, stage.gradients, stage.agree, state, numbers)
     return distributed.replicated_step(strategy, body), names

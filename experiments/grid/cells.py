@@ -7,7 +7,9 @@ finished cell is reused and an unfinished one resumes (`training.run`), exactly 
 The fixed order: splits as asked, then seeds ascending, then rows as asked, then columns as asked; the
 reference cell (Average, no attack) comes first in each (split, seed) when the asked rows and columns do
 not hold it. `--shard=i/k` keeps the cells i, i + k, i + 2k, ... of that order, so k processes given the
-same flags (but the shard) share out one grid.
+same flags (but the shard) share out one grid. A process trains its cells pair by pair (`training_order`):
+the seeds of a (row, column, split) one after the other, which reuse one traced step
+(`training.step_cache`).
 """
 
 import dataclasses
@@ -69,6 +71,15 @@ def plan(preset, rows, columns, splits, results_root, data_dir=None, **run_optio
                                              seed=seed)
                 cells.append(Cell(row, column, split, seed, config))
     return cells
+
+
+def training_order(cells):
+    """`cells` in the order a process trains them: by their (split, row, column) in order of first
+    appearance, then by seed, so that runs of one traced step follow each other."""
+    first = {}
+    for position, cell in enumerate(cells):
+        first.setdefault((cell.split, cell.row.id, cell.column.id), position)
+    return sorted(cells, key=lambda cell: (first[cell.split, cell.row.id, cell.column.id], cell.seed))
 
 
 def parse_shard(text):

@@ -106,7 +106,7 @@ def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, sh
     planned = cells_lib.plan(preset, rows, columns, splits, results_dir, data_dir, **run_options)
     if not plot_only:
         mine = cells_lib.shard(planned, index, count)
-        run_queue.train_all(mine, "grid", noun=("cell", "cells"))
+        run_queue.train_all(cells_lib.training_order(mine), "grid", noun=("cell", "cells"))
         if count > 1:
             print(f"[grid] shard {index}/{count}: its {len(mine)} of {len(planned)} cells are trained; once every "
                   "shard is done, --plot_only writes the report", flush=True)
