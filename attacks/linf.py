@@ -17,8 +17,8 @@ def linf(honest, context, budget, objective, gamma_scale, gamma_max, log_spread)
     Options: budget (rule evaluations per step, default 16, >= 3), objective ("displacement" or
     "selected", as for `lp`; the displacement is the mean shift of the coordinates times sqrt(d)),
     gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m (1, ..., 1)), gamma_max
-    (default None, no cap; a number > 0 caps the submitted gamma, as for `lp`), log_spread (default false;
-    true also logs "delta_bar", as for `lp`).
+    (default None, no cap; a number > 0 caps the submitted gamma, as for `lp`), log_spread (default 0;
+    k >= 1 also logs "delta_bar" every k-th step, as for `lp`).
     """
     return shift_attack("linf", honest, context, None, budget, objective, gamma_scale, gamma_max, log_spread)
 
@@ -29,6 +29,6 @@ register(Attack(
            'Learning in Byzantium", section 3.3',
     attack_fn=linf,
     options={"budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None,
-             "log_spread": False},
+             "log_spread": 0},
     description="El Mhamdi et al. 2018, section 3.3: mean + gamma_m on every coordinate",
 ))

@@ -28,8 +28,8 @@ def lp(honest, context, coordinate, budget, objective, gamma_scale, gamma_max, l
     bulyan-* only, takes the largest gamma for which B is among Bulyan's theta picks),
     gamma_scale (default 1: the f workers submit mean + gamma_scale * gamma_m e_j; for ablations),
     gamma_max (default None, no cap; a number > 0 caps the submitted gamma, for ablations: "gamma" still
-    logs gamma_m), log_spread (default false; true also logs "delta_bar", appendix B.1's spread of the
-    honest gradients, which changes no submitted number).
+    logs gamma_m), log_spread (default 0, off; k >= 1 also logs "delta_bar", appendix B.1's spread of
+    the honest gradients, at every k-th step: it changes no submitted number).
     """
     return shift_attack("lp", honest, context, coordinate, budget, objective, gamma_scale, gamma_max, log_spread)
 
@@ -40,6 +40,6 @@ register(Attack(
            'Learning in Byzantium", section 3.2 and appendix B',
     attack_fn=lp,
     options={"coordinate": -1, "budget": 16, "objective": "displacement", "gamma_scale": 1.0, "gamma_max": None,
-             "log_spread": False},
+             "log_spread": 0},
     description="El Mhamdi et al. 2018, section 3.2: mean + gamma_m on one coordinate",
 ))

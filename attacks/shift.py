@@ -34,9 +34,11 @@ gamma_max = None, no cap, by default; other values are for ablations: a cap tell
 divergence comes from gamma_m growing without bound). The Byzantine rows are the last f of the n
 submissions, as in the training loop.
 
-With log_spread (off by default: then nothing is computed or logged), the attack also logs "delta_bar",
+With log_spread = k >= 1 (0, the default, computes and logs nothing), the attack also logs "delta_bar",
 appendix B.1's spread of the step's honest gradients (`attacks.spread`), the quantity appendix B's
-closed forms for gamma_m scale with (experiments/paper/gamma_trace.py traces gamma_m / closed form).
+closed forms for gamma_m scale with (experiments/paper/gamma_trace.py traces gamma_m / closed form), at
+the steps t with t % k == 0 (NaN at the others): its sort over the h rows costs about as much as a whole
+MNIST step, so k = 1, every step, is for studies, a larger k for long runs.
 """
 
 import math
@@ -52,19 +54,22 @@ OBJECTIVES = ("displacement", "selected")
 
 
 def shift_attack(attack_name, honest, context, coordinate, budget, objective="displacement",
-                 gamma_scale=1.0, gamma_max=None, log_spread=False):
+                 gamma_scale=1.0, gamma_max=None, log_spread=0):
     """[f, d]: f copies of B(min(gamma_scale * gamma_m, gamma_max)) (None: no cap); `coordinate` j for
     E = e_j, None for E = ones.
 
     Logs "gamma" (gamma_m, the searched value whatever gamma_scale and gamma_max) and, for selecting rules and
     objective "selected", "selected" (1 if the search found a gamma_m > 0 for which B(gamma_m) is
     selected, 0 if it falls back to gamma_m = 0); for rules that do not select, "displacement":
-    (GAR - mean(honest)) . E / ||E||_2 for the submitted gradients. With `log_spread`, last, "delta_bar":
-    appendix B.1's delta_bar of the honest gradients (`attacks.spread.delta_bar`).
+    (GAR - mean(honest)) . E / ||E||_2 for the submitted gradients. With `log_spread` = k >= 1, last,
+    "delta_bar": appendix B.1's delta_bar of the honest gradients (`attacks.spread.delta_bar`) at the steps
+    that are multiples of k, NaN at the others.
     """
     honest = inputs.honest_matrix(attack_name, honest, context)
     h, d = honest.shape
     f = context.f
+    options_lib.require(attack_name, log_spread >= 0, f"log_spread must be >= 0 (0: off; k: every k-th step), "
+                                                      f"got log_spread={log_spread}")
     options_lib.require(attack_name, budget >= 3, f"budget must be >= 3 rule evaluations, "
                                                   f"got budget={budget}")
     options_lib.require(attack_name, objective in OBJECTIVES,
@@ -149,8 +154,11 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         context.log("gamma", gamma)
         uncapped = gamma_scale == 1 and gamma_max is None
         context.log("displacement", value if uncapped else displacement(submitted(gamma)))
-    if log_spread:
+    if log_spread == 1:
         context.log("delta_bar", spread.delta_bar(centered))
+    elif log_spread > 1:
+        context.log("delta_bar", tf.cond(tf.equal(context.step % log_spread, 0), lambda: spread.delta_bar(centered),
+                                         lambda: tf.constant(math.nan, centered.dtype)))
     return inputs.replicate(mean + submitted(gamma) * direction, f)
 
 

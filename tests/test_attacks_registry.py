@@ -86,7 +86,7 @@ def test_option_of_the_wrong_type_names_the_attack_and_the_option(name, option):
 def test_options_are_converted_to_their_default_type():
     settings = attacks.get("lp").resolve({"coordinate": "3", "budget": 8.0, "gamma_scale": "2"})
     assert settings == {"coordinate": 3, "budget": 8, "objective": "displacement", "gamma_scale": 2.0,
-                        "gamma_max": None, "log_spread": False}
+                        "gamma_max": None, "log_spread": 0}
     assert type(settings["coordinate"]) is int and type(settings["gamma_scale"]) is float
     assert attacks.get("linf").resolve({"gamma_max": "50"})["gamma_max"] == 50.0
     assert attacks.get("gaussian").resolve({"mean": "yes"})["mean"] is True

@@ -74,7 +74,7 @@ def test_log_spread_adds_delta_bar_and_changes_no_bit(attack, gar, n, f, options
     default, off, on = context(n, f, gar), context(n, f, gar), context(n, f, gar)
     plain = attacks.get(attack)(honest, default, **options).numpy()
     np.testing.assert_array_equal(attacks.get(attack)(honest, off, **options, log_spread=0).numpy(), plain)
-    np.testing.assert_array_equal(attacks.get(attack)(honest, on, **options, log_spread="true").numpy(), plain)
+    np.testing.assert_array_equal(attacks.get(attack)(honest, on, **options, log_spread=1).numpy(), plain)
     assert list(off.logged) == list(default.logged) and list(on.logged) == list(default.logged) + ["delta_bar"]
     for name in default.logged:
         assert float(off.logged[name]) == float(default.logged[name])
@@ -89,14 +89,33 @@ def test_log_spread_in_tf_function_and_a_bad_value():
 
     @tf.function
     def run(gradients):
-        out = attacks.get("lp")(gradients, ctx, log_spread=True)
+        out = attacks.get("lp")(gradients, ctx, log_spread=1)
         return out, ctx.logged["delta_bar"]
 
     _, logged = run(honest)
     assert float(logged) == pytest.approx(delta_bar_numpy(honest.numpy()), rel=2e-6)
-    assert attacks.get("lp").defaults["log_spread"] is False and attacks.get("linf").defaults["log_spread"] is False
-    with pytest.raises(ValueError, match="attack 'lp': option 'log_spread' must be a boolean"):
+    assert attacks.get("lp").defaults["log_spread"] == 0 and attacks.get("linf").defaults["log_spread"] == 0
+    with pytest.raises(ValueError, match="attack 'lp': option 'log_spread' must be an integer"):
         attacks.get("lp")(honest, context(11, 4, "krum"), log_spread="maybe")
+    with pytest.raises(ValueError, match="attack 'lp': log_spread must be >= 0 .*, got log_spread=-1"):
+        attacks.get("lp")(honest, context(11, 4, "krum"), log_spread=-1)
+
+
+@pytest.mark.parametrize("attack", ["lp", "linf"])
+def test_log_spread_k_logs_delta_bar_every_k_th_step_only(attack):
+    honest = tf.constant(gaussian_honest(7, 20, seed=5, dtype=np.float32))
+    expected = delta_bar_numpy(honest.numpy())
+    plain = attacks.get(attack)(honest, context(11, 4, "krum")).numpy()
+    for step, logged in ((0, True), (4, False), (6, True), (10, False), (12, True)):
+        ctx = attacks.AttackContext(n=11, f=4, gar="krum", gar_options={}, step=tf.constant(step, tf.int64),
+                                    params=tf.zeros([3]), seed=tf.constant([1, 2], tf.int32))
+        out = attacks.get(attack)(honest, ctx, log_spread=3).numpy()
+        np.testing.assert_array_equal(out, plain)  # the step does not change the submission here
+        value = float(ctx.logged["delta_bar"])
+        if logged:
+            assert value == pytest.approx(expected, rel=2e-6), step
+        else:
+            assert np.isnan(value), step
 
 
 def test_the_run_logs_delta_bar_only_with_the_option():

@@ -169,7 +169,9 @@ def test_heatmap_data_of_a_trained_grid(whole):
     metrics = run_folder.read_metrics(lp_run.run_dir)
     gamma, spread = np.asarray(metrics["gamma"], float), np.asarray(metrics["delta_bar"], float)
     attacked = np.isfinite(gamma) & np.isfinite(spread)
-    assert attacked.sum() >= 3 and np.all(spread[attacked] > 0)
+    steps = np.asarray(metrics["step"])  # row t logs the step from t - 1 to t, measured at t - 1
+    np.testing.assert_array_equal(attacked, (steps >= 1) & ((steps - 1) % settings.SPREAD_EVERY == 0))
+    assert attacked.sum() >= 1 and np.all(spread[attacked] > 0)
     assert split.cells[("krum", "lp")].leeway == pytest.approx(np.median(gamma[attacked] / spread[attacked]))
     assert split.cells[("krum", "signflip")].leeway is None
 
