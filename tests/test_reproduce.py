@@ -145,6 +145,18 @@ def test_reproduce_trains_each_shared_run_once(two_seeds, capsys):
     assert out.count("now: ") == 3
 
 
+def test_figure_seeds_give_one_figure_its_own_seeds(two_seeds, tmp_path):
+    assert reproduce.parse_figure_seeds(["8:1", "3:1-3", "2:2,4"]) == {8: (1,), 3: (1, 2, 3), 2: (2, 4)}
+    for bad, message in (("8", "takes N:SEEDS"), ("9:1", "9"), ("8:x", "--figure_seeds takes integers")):
+        with pytest.raises(ValueError, match=message):
+            reproduce.parse_figure_seeds([bad])
+    # Figure 2 on seed 1 only, while --seeds says 1 and 2 (whose seed-2 runs are not asked for)
+    path = reproduce.reproduce([2], "micro", [1, 2], str(two_seeds / "results"), str(tmp_path), DATA,
+                               plot_only=True, figure_seeds={2: (1,)})
+    claims = open(os.path.join(os.path.dirname(path), "figure2_claims.md")).read()
+    assert "holds in 1 of 1 seed " in claims and " of 2 seeds" not in claims
+
+
 def test_dataset_seeds_plan_cifar_panels_on_fewer_seeds():
     planned, lines = figure_runs.plan(settings.get(6), "micro", "/tmp/unused", None, [1, 2, 3], {"cifar10": [1]})
     seeds = {(run.config.dataset, run.seed) for run in planned}

@@ -32,6 +32,8 @@ flags.DEFINE_list("figures", [str(n) for n in sorted(settings.FIGURES)], "Figure
                   "(e.g. 2,7,4,6,3,8,5).", flag_values=FLAGS)
 flags.DEFINE_list("cifar10_seeds", None, "Seeds of the CIFAR-10 panels (default: --seeds), e.g. 1 while the "
                   "MNIST panels use 1-5.", flag_values=FLAGS)
+flags.DEFINE_multi_string("figure_seeds", [], "N:SEEDS, e.g. 8:1 (repeatable): every panel of Figure N on these "
+                          "seeds, whatever --seeds and --cifar10_seeds say.", flag_values=FLAGS)
 
 # Relative cost of one image's forward and backward pass, for the ETA (measured: about 30x more per
 # CIFAR-10 image than per MNIST image on CPU).
@@ -53,6 +55,18 @@ def parse_figures(values):
 PRESET_TEXT = {"paper": "the paper's settings, our choices where it is silent",
                "quick": "the paper's settings shortened for a CPU, as each figure's table says; the choices are "
                         "those of the paper preset"}
+
+
+def parse_figure_seeds(values):
+    """["8:1", "3:1-2"] -> {8: (1,), 3: (1, 2)}; ValueError, one line, for a bad value or figure."""
+    chosen = {}
+    for value in values:
+        number, colon, seeds = value.partition(":")
+        if not colon or not seeds:
+            raise ValueError(f"--figure_seeds takes N:SEEDS such as 8:1 or 3:1-3, got {value!r}")
+        (number,) = parse_figures([number.strip()])
+        chosen[number] = tuple(command_line.parse_seeds(seeds, default=None, flag="--figure_seeds"))
+    return chosen
 
 
 def check_runs(plans, allow_partial):
@@ -138,14 +152,22 @@ def write_report(out_dir, sections, preset, seeds, command):
 
 
 def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False,
-              allow_partial=False, command="python -m experiments.reproduce", dataset_seeds=None, **run_options):
+              allow_partial=False, command="python -m experiments.reproduce", dataset_seeds=None, figure_seeds=None,
+              **run_options):
     """Trains (unless `plot_only`) and reports the figures `numbers` to `render.report_dir(out_dir, preset)`;
-    returns the report's path. Runs are trained cheapest dataset first (all MNIST runs, then CIFAR-10), in
-    figure order. FigureError, with nothing written, when `check_runs` refuses."""
+    returns the report's path. `dataset_seeds` ({dataset: seeds}) overrides `seeds` for some datasets'
+    panels, `figure_seeds` ({figure: seeds}) both for some figures. Runs are trained cheapest dataset first
+    (all MNIST runs, then CIFAR-10), in figure order. FigureError, with nothing written, when `check_runs`
+    refuses."""
     plans = {}
+    figure_seeds = figure_seeds or {}
     for number in numbers:
-        plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds, dataset_seeds,
-                                         **run_options)
+        if number in figure_seeds:
+            plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir,
+                                             figure_seeds[number], **run_options)
+        else:
+            plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds,
+                                             dataset_seeds, **run_options)
     if not plot_only:
         runs = figure_runs.unique_runs(*(planned for planned, _ in plans.values()))
         train_all(sorted(runs, key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
@@ -181,6 +203,6 @@ def main(argv):
         dataset_seeds = {"cifar10": command_line.parse_seeds(FLAGS.cifar10_seeds)} if FLAGS.cifar10_seeds else None
         reproduce(numbers, FLAGS.preset, seeds, FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir,
                   FLAGS.plot_only, FLAGS.allow_partial, command_line.as_typed("experiments.reproduce"), dataset_seeds,
-                  **figure_command.run_options(FLAGS))
+                  parse_figure_seeds(FLAGS.figure_seeds), **figure_command.run_options(FLAGS))
     except ValueError as error:
         command_line.fail(str(error))
