@@ -37,8 +37,9 @@ submissions, as in the training loop.
 With log_spread = k >= 1 (0, the default, computes and logs nothing), the attack also logs "delta_bar",
 appendix B.1's spread of the step's honest gradients (`attacks.spread`), the quantity appendix B's
 closed forms for gamma_m scale with (experiments/paper/gamma_trace.py traces gamma_m / closed form), at
-the steps t with t % k == 0 (NaN at the others): its sort over the h rows costs about as much as a whole
-MNIST step, so k = 1, every step, is for studies, a larger k for long runs.
+the steps t with t % k == 0 (NaN at the others): its sort over the h rows costs about 37 ms for h = 30,
+d = 79,510 on 2 CPU cores, 3 to 4 MNIST steps at n = 39, so k = 1, every step, is for studies, a larger k
+for long runs.
 """
 
 import math
