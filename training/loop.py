@@ -30,7 +30,8 @@ settings against a saved run) raises `RunError` before writing anything; a folde
 removed. A KeyboardInterrupt while it trains (a step, an evaluation, a save) becomes `Interrupted`
 ("[run] interrupted at step t; rerun the same command to resume", t the last step whose row is written),
 the metrics flushed and closed. The progress line's rate counts from the end of the session's first step,
-which includes tracing the step function.
+which includes tracing the step function. The traced step and evaluation of the previous run in the
+process are reused when the run has the same shapes (`training.step_cache`).
 """
 
 import contextlib
