@@ -27,7 +27,7 @@ SHAPES = {
 
 
 def _config(results, shape, **changes):
-    settings = dict(dataset="synthetic_kept", batch_size=8, steps=6, eval_every=3, checkpoint_every=3,
+    settings = dict(dataset="synthetic_kept", batch_size=8, steps=4, eval_every=2, checkpoint_every=2,
                     results_dir=str(results), seed=1, lr0=0.5, lr_decay=20.0, **SHAPES[shape])
     settings.update(changes)
     return training.RunConfig(**settings)
@@ -71,32 +71,32 @@ def test_a_run_on_a_kept_step_gives_the_numbers_of_a_fresh_one(tmp_path, builds,
     assert len(builds) == 1  # the second run reused the first one's step
     fresh = _fresh(dataclasses.replace(second, results_dir=str(tmp_path / "fresh")))
     assert len(builds) == 2
-    assert kept == fresh and len(kept) == 8  # the header, steps 0 to 6
+    assert kept == fresh and len(kept) == 6  # the header, steps 0 to 4
     assert kept != _rows(training.run(first, progress=False))  # another seed and rate: other numbers
 
 
 def test_a_run_resumed_on_a_kept_step_repeats_its_uninterrupted_numbers(tmp_path, monkeypatch, builds):
     resumed = _config(tmp_path / "kept", "krum-lp-momentum", seed=3)
-    with steps_raising_at(monkeypatch, 5), pytest.raises(KeyboardInterrupt):
-        training.run(resumed, progress=False)  # checkpoint at step 3, rows to 4
+    with steps_raising_at(monkeypatch, 4), pytest.raises(KeyboardInterrupt):
+        training.run(resumed, progress=False)  # checkpoint at step 2, rows to 3
     training.run(_config(tmp_path / "kept", "krum-lp-momentum"), progress=False)  # traces the kept step
     before = len(builds)
-    rows = _rows(training.run(resumed, progress=False))  # resumes on it from step 3
+    rows = _rows(training.run(resumed, progress=False))  # resumes on it from step 2
     assert len(builds) == before
     assert rows == _fresh(dataclasses.replace(resumed, results_dir=str(tmp_path / "fresh")))
 
 
 def test_other_shapes_and_other_heterogeneous_seeds_trace_anew(tmp_path, builds):
-    training.run(_config(tmp_path, "krum-lp-momentum"), progress=False)
     training.run(_config(tmp_path, "krum-lp-momentum", batch_size=4), progress=False)
-    assert len(builds) == 2
     split = dict(heterogeneity="dirichlet:0.5")
-    training.run(_config(tmp_path, "krum-lp-momentum", **split), progress=False)
-    training.run(_config(tmp_path, "krum-lp-momentum", seed=2, **split), progress=False)
-    assert len(builds) == 4  # the split is the seed's: not shared
-    kept = _rows(training.run(_config(tmp_path, "krum-lp-momentum", seed=2, lr0=0.1, **split), progress=False))
-    assert len(builds) == 4  # the same seed's split, another rate: shared
-    fresh = _fresh(_config(tmp_path / "fresh", "krum-lp-momentum", seed=2, lr0=0.1, **split))
+    training.run(_config(tmp_path, "krum-lp-momentum", seed=2, batch_size=4, **split), progress=False)
+    assert len(builds) == 2  # another split: another step
+    training.run(_config(tmp_path, "krum-lp-momentum", seed=3, batch_size=4, **split), progress=False)
+    assert len(builds) == 3  # the split is the seed's: not shared
+    kept = _rows(training.run(_config(tmp_path, "krum-lp-momentum", seed=3, batch_size=4, lr0=0.1, **split),
+                              progress=False))
+    assert len(builds) == 3  # the same seed's split, another rate: shared
+    fresh = _fresh(_config(tmp_path / "fresh", "krum-lp-momentum", seed=3, batch_size=4, lr0=0.1, **split))
     assert kept == fresh
 
 
