@@ -86,3 +86,14 @@ def test_the_table_sets_both_verdicts_side_by_side(tmp_path, tmp_path_factory):
     assert all(line.count("of 1 seed") == 2 for line in claims_rows)  # one verdict per side
     curves = [line for line in text.splitlines() if line.endswith("| yes |")]
     assert len(curves) == 4  # Average, Krum, GeoMed, Brute: each run changed
+
+
+def test_a_figure_of_several_panels_names_each_curve_with_its_panel(tmp_path):
+    l2_half = ablation.get("l2-half")
+    ours, theirs = ablation.plan(l2_half, [4], "micro", [1], str(tmp_path))[4]
+    lines = ablation.figure_table(4, ours, theirs, l2_half)
+    curves = [line.split(" | ")[0][2:] for line in lines if line.endswith("| yes |")]
+    assert curves == [f"MNIST, η0 = {eta}: {curve}" for eta in ("0.2", "1")
+                      for curve in ("Average", "Krum", "GeoMed", "Bulyan (A = Krum)")]
+    claims_rows = [line for line in lines if "(5.2.2)" in line]
+    assert len(claims_rows) == 3 and all("| not measured | not measured |" in line for line in claims_rows)

@@ -111,6 +111,11 @@ def _over_seeds(values):
     return claims.format_over_seeds(values, "%") if values else "-"
 
 
+def _result(row):
+    """'<measured>: <verdict>' of a claims row, the verdict alone when nothing was measured."""
+    return f"{row.measured}: {row.verdict_text}" if row.measured else row.verdict_text
+
+
 def figure_table(number, ours, theirs, ablation):
     """Markdown lines comparing Figure `number`'s claims and final accuracies, ours against the ablation's."""
     figure = settings.get(number)
@@ -120,15 +125,17 @@ def figure_table(number, ours, theirs, ablation):
     for claim in claims.for_figure(number):
         row_ours = claims.evaluate_claim(claim, ours_results)
         row_theirs = claims.evaluate_claim(claim, theirs_results)
-        lines.append(f"| {claim.sentence} ({claim.section}) | {row_ours.measured}: {row_ours.verdict_text} | "
-                     f"{row_theirs.measured}: {row_theirs.verdict_text} |")
+        lines.append(f"| {claim.sentence} ({claim.section}) | {_result(row_ours)} | {_result(row_theirs)} |")
     finals_ours, finals_theirs = _finals(ours_results), _finals(theirs_results)
     lines += ["", "| curve | final accuracy, ours | final accuracy, ablation | run changed |", "|---|---|---|---|"]
     names = {run.key: run.config.resolved_run_name() for run in ours}
     for run in theirs:
         if run.seed != theirs[0].seed:
             continue
-        lines.append(f"| {figure.label(run.key)} | {_over_seeds(finals_ours.get(run.key, []))} | "
+        curve = figure.label(run.key)
+        if len(figure.panels) > 1:
+            curve = f"{figure.panel(run.key[0]).label}: {curve}"
+        lines.append(f"| {curve} | {_over_seeds(finals_ours.get(run.key, []))} | "
                      f"{_over_seeds(finals_theirs.get(run.key, []))} | "
                      f"{'yes' if names.get(run.key) != run.config.resolved_run_name() else 'no'} |")
     return lines + [""]
