@@ -71,7 +71,8 @@ CHOICES = (
     Choice("L2 term", '"L2-regularization of value 10^-4" (section 5.1)',
            "1e-4 * sum(x^2) over all d parameters, biases included (`models/loss.py`)",
            "the plain reading of the value; a TensorFlow-1 code base would often use 1e-4 * tf.nn.l2_loss "
-           "= half of it, which changes the pull on the attacked bias (figure2_seeds_reading.md)"),
+           "= half of it: over 10 seeds of Figures 2 and 4 that changes which seeds recover, not how many, and "
+           "no verdict (ablation_l2-half.md)"),
     Choice("Distances of Krum, GeoMed, Brute in Figures 2-6", "not named; l_inf in Figures 7, 8 (appendix C)",
            "l2", "the rules' definitions in section 2.3 use the Euclidean norm"),
     Choice("Mini-batches", "i.i.d. samples of the data set (section 2.1)",
