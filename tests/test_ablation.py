@@ -97,3 +97,11 @@ def test_a_figure_of_several_panels_names_each_curve_with_its_panel(tmp_path):
                       for curve in ("Average", "Krum", "GeoMed", "Bulyan (A = Krum)")]
     claims_rows = [line for line in lines if "(5.2.2)" in line]
     assert len(claims_rows) == 3 and all("| not measured | not measured |" in line for line in claims_rows)
+
+
+def test_run_changed_compares_the_runs_of_one_seed(tmp_path):
+    selected = ablation.get("bulyan-selected")
+    ours, theirs = ablation.plan(selected, [4], "micro", [1, 2], str(tmp_path))[4]
+    changed = [line.split(" | ")[0][2:] for line in ablation.figure_table(4, ours, theirs, selected)
+               if line.endswith("| yes |")]
+    assert changed == ["MNIST, η0 = 0.2: Bulyan (A = Krum)", "MNIST, η0 = 1: Bulyan (A = Krum)"]

@@ -128,7 +128,7 @@ def figure_table(number, ours, theirs, ablation):
         lines.append(f"| {claim.sentence} ({claim.section}) | {_result(row_ours)} | {_result(row_theirs)} |")
     finals_ours, finals_theirs = _finals(ours_results), _finals(theirs_results)
     lines += ["", "| curve | final accuracy, ours | final accuracy, ablation | run changed |", "|---|---|---|---|"]
-    names = {run.key: run.config.resolved_run_name() for run in ours}
+    names = {(run.key, run.seed): run.config.resolved_run_name() for run in ours}
     for run in theirs:
         if run.seed != theirs[0].seed:
             continue
@@ -137,7 +137,7 @@ def figure_table(number, ours, theirs, ablation):
             curve = f"{figure.panel(run.key[0]).label}: {curve}"
         lines.append(f"| {curve} | {_over_seeds(finals_ours.get(run.key, []))} | "
                      f"{_over_seeds(finals_theirs.get(run.key, []))} | "
-                     f"{'yes' if names.get(run.key) != run.config.resolved_run_name() else 'no'} |")
+                     f"{'yes' if names.get((run.key, run.seed)) != run.config.resolved_run_name() else 'no'} |")
     return lines + [""]
 
 
