@@ -11,7 +11,7 @@ written after the paper-preset run; `report` keeps it between markers):
 
 import numpy as np
 
-from experiments.grid.table import NO_ATTACK, percent
+from experiments.grid.table import NO_ATTACK, markdown_table, percent
 
 PAPER_ATTACKS = ("lp", "linf")
 
@@ -21,11 +21,6 @@ QUESTIONS = (
     ("strongest-attack", "(c) The strongest attack against each rule"),
     ("momentum-gamma", "(d) The attack's gamma with and without momentum"),
 )
-
-
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def _difference(value, reference):
@@ -65,7 +60,8 @@ def chains_and_momentum(table):
         line += [plain.label if plain else "(not in the grid)"]
         line += [percent(table.value(plain.id, attack)) if plain else "–" for attack in attacks]
         rows.append(line)
-    return ["Final test accuracy (%, median over the seeds); differences in points."] + [""] + _table(header, rows)
+    return (["Final test accuracy (%, median over the seeds); differences in points.", ""]
+            + markdown_table(header, rows))
 
 
 def best_worst_case(tables):
@@ -79,7 +75,7 @@ def best_worst_case(tables):
             places.append(f"{row.label}: {percent(worst)} ({', '.join(reached)})")
         rows.append([table.split] + places + [""] * (3 - len(places)))
     return (["Worst case: the lowest final test accuracy (%) over the attacks, with the attack reaching it."] + [""]
-            + _table(["data", "best", "second", "third"], rows))
+            + markdown_table(["data", "best", "second", "third"], rows))
 
 
 def strongest_attacks(table):
@@ -92,7 +88,7 @@ def strongest_attacks(table):
         rows.append([row.label, ", ".join(reached), percent(worst), percent(table.value(row.id, NO_ATTACK))])
     if not rows:
         return ["No attack column in this grid."]
-    return _table(["rule", "strongest attack", "accuracy under it", "no attack"], rows)
+    return markdown_table(["rule", "strongest attack", "accuracy under it", "no attack"], rows)
 
 
 def momentum_gamma(table):
@@ -113,8 +109,9 @@ def momentum_gamma(table):
     return (["lp's gamma, and gamma / delta_bar (gamma in units of the honest submissions' spread, appendix B.1; "
              "under momentum the submissions are the momenta): per run the median over the steps, then the "
              "median over the seeds; final test accuracy (%) under lp."] + [""]
-            + _table(["rule", "gamma, no momentum", "gamma, momentum", "ratio", "gamma / delta_bar, no momentum",
-                      "gamma / delta_bar, momentum", "ratio", "accuracy, no momentum", "accuracy, momentum"], rows))
+            + markdown_table(["rule", "gamma, no momentum", "gamma, momentum", "ratio",
+                              "gamma / delta_bar, no momentum", "gamma / delta_bar, momentum", "ratio",
+                              "accuracy, no momentum", "accuracy, momentum"], rows))
 
 
 def _lp_cell_value(table, row_id, measure):

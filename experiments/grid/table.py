@@ -232,7 +232,8 @@ def heatmap_data(table, preset_line):
                        values, texts, worst, worst_texts, table.partial)
 
 
-def _table_lines(header, rows):
+def markdown_table(header, rows):
+    """The lines of a markdown table: the header, the rule, one line per row (lists of cell texts)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
@@ -253,7 +254,7 @@ def split_markdown(table):
                       + (f" ({', '.join(reached)})" if reached else ""))
         rows.append([row.label] + [cell_text(table.cells.get((row.id, column.id))) for column in table.columns]
                     + [worst_text])
-    lines += _table_lines(["rule"] + [column.label for column in table.columns] + ["worst case"], rows) + [""]
+    lines += markdown_table(["rule"] + [column.label for column in table.columns] + ["worst case"], rows) + [""]
     searched = [column for column in table.columns if column.searched]
     if searched:
         lines += ["The factor each searching attack used: per run the median over the attacked steps of the "
@@ -262,7 +263,7 @@ def split_markdown(table):
         for row in table.sorted_rows():
             cells = [table.cells.get((row.id, column.id)) for column in searched]
             factor_rows.append([row.label] + [_number(cell, "factor") for cell in cells])
-        lines += _table_lines(["rule"] + [f"{column.label} ({column.factor})" for column in searched],
+        lines += markdown_table(["rule"] + [f"{column.label} ({column.factor})" for column in searched],
                               factor_rows) + [""]
     spread = [column for column in table.columns if column.spread]
     if spread:
@@ -271,7 +272,7 @@ def split_markdown(table):
                   "over the seeds.", ""]
         leeway_rows = [[row.label] + [_number(table.cells.get((row.id, column.id)), "leeway") for column in spread]
                        for row in table.sorted_rows()]
-        lines += _table_lines(["rule"] + [f"{column.label} (gamma / {column.spread})" for column in spread],
+        lines += markdown_table(["rule"] + [f"{column.label} (gamma / {column.spread})" for column in spread],
                               leeway_rows) + [""]
     diverged = [f"- {cell.row.label} / {cell.column.label} / seed {seed}: diverged at step {step}"
                 for cell in table.cells.values() for seed, step in sorted(cell.diverged.items())]
