@@ -155,9 +155,7 @@ def shift_attack(attack_name, honest, context, coordinate, budget, objective="di
         context.log("gamma", gamma)
         uncapped = gamma_scale == 1 and gamma_max is None
         context.log("displacement", value if uncapped else displacement(submitted(gamma)))
-    if log_spread == 1:
-        context.log("delta_bar", spread.delta_bar(centered))
-    elif log_spread > 1:
+    if log_spread:
         context.log("delta_bar", tf.cond(tf.equal(context.step % log_spread, 0), lambda: spread.delta_bar(centered),
                                          lambda: tf.constant(math.nan, centered.dtype)))
     return inputs.replicate(mean + submitted(gamma) * direction, f)
