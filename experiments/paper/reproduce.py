@@ -162,12 +162,9 @@ def reproduce(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
     plans = {}
     figure_seeds = figure_seeds or {}
     for number in numbers:
-        if number in figure_seeds:
-            plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir,
-                                             figure_seeds[number], **run_options)
-        else:
-            plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds,
-                                             dataset_seeds, **run_options)
+        own = figure_seeds.get(number)  # then neither `seeds` nor `dataset_seeds` applies
+        plans[number] = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, own or seeds,
+                                         None if own else dataset_seeds, **run_options)
     if not plot_only:
         runs = figure_runs.unique_runs(*(planned for planned, _ in plans.values()))
         train_all(sorted(runs, key=lambda run: IMAGE_COST.get(run.config.dataset, 1.0)))
