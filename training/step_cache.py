@@ -67,18 +67,18 @@ def key(config, dataset, model_name, method, build_step=make_train_step, build_e
 
 
 def engine(config, dataset, model, model_name, method, initial_params, shares, strategy=None,
-           create=distributed.create_variables, build_step=make_train_step, build_evaluate=make_evaluate):
+           build_step=make_train_step, build_evaluate=make_evaluate):
     """The `Engine` of the run of `config`, its variables at the run's start (`reset`). Reuses the last
     one when `key` matches (the caller passes the same dataset object, `training.datasets.load`'s), else
-    traces anew: `create(strategy, initial_params)` -> (params, step), `build_step` and `build_evaluate`
-    with the arguments of `training.step.make_train_step` and `training.evaluate.make_evaluate` (a test
-    may wrap them: a run reuses only what the same builders made)."""
+    creates the variables for `strategy` (`training.distributed`) and traces anew with `build_step` and
+    `build_evaluate`, called with the arguments of `training.step.make_train_step` and
+    `training.evaluate.make_evaluate` (a test may wrap them: a run reuses only what the same builders made)."""
     run_key = key(config, dataset, model_name, method, build_step, build_evaluate)
     if run_key is not None and _kept and _kept[0].key == run_key:
         kept = _kept[0]
         kept.reset(initial_params, config)
         return kept
-    params, step = create(strategy, initial_params)
+    params, step = distributed.create_variables(strategy, initial_params)
     d = int(params.shape[0])
     state = step_state.create(config, d, strategy)
     if run_key is None:
