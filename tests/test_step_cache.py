@@ -105,10 +105,9 @@ def test_only_plain_runs_are_kept():
     assert step_cache.key(config, object(), "mnist_mlp", "loop") is not None
     assert step_cache.key(dataclasses.replace(config, strategy="mirrored", replicas=1), object(), "mnist_mlp",
                           "loop") is None
-    other = [dataclasses.replace(config, seed=9, lr0=0.1, lr_decay=5.0, steps=60, eval_every=1,
-                                 checkpoint_every=7, results_dir="elsewhere", run_name="x", keep_diverged=True)]
+    other = dataclasses.replace(config, seed=9, lr0=0.1, lr_decay=5.0, steps=60, eval_every=1, checkpoint_every=7,
+                                results_dir="elsewhere", run_name="x", keep_diverged=True)
     dataset = object()
-    assert step_cache.key(other[0], dataset, "mnist_mlp", "loop") == step_cache.key(config, dataset, "mnist_mlp",
-                                                                                     "loop")
+    assert step_cache.key(other, dataset, "mnist_mlp", "loop") == step_cache.key(config, dataset, "mnist_mlp", "loop")
     assert step_cache.key(dataclasses.replace(config, l2=0.0), dataset, "mnist_mlp", "loop") != \
         step_cache.key(config, dataset, "mnist_mlp", "loop")
