@@ -10,16 +10,25 @@ experiments.grid` (every cell of the robustness grid). A queued item is anything
 ones resume from their checkpoint (`training.run`), so a rerun after an interruption trains only what is
 left, and a finished queue trains nothing.
 
-The ETA: the work left, in images through the model (steps x n x batch size, weighted per dataset by
+The ETA (`Estimate`): a run whose settings were already trained on other seeds (runs of the queue finished
+on disk) is predicted from their median seconds per step, by their own wall times, scaled by how fast this
+session trains such runs against that prediction (the disk's runs may come from another machine or load).
+Any other run: its work left, in images through the model (steps x n x batch size, weighted per dataset by
 `image_cost`), divided by the rate measured in this session on that dataset (work units per second), or,
-for a dataset not measured yet, by the rate over every dataset measured.
+for a dataset not measured yet, by the rate over every dataset measured. Runs of one figure can differ
+a hundredfold in work per step yet by less in time (a step has fixed costs), so a rate alone, measured
+on the smallest run first, can overstate the rest severalfold; the seeds already on disk do not.
 """
 
+import dataclasses
 import os
 import platform
 import time
 
+import numpy as np
+
 from training import run_folder
+from training.config import derived_run_name
 
 
 def check_all(configs):
@@ -53,6 +62,71 @@ def work(config, steps, image_cost=None):
     return steps * config.n * config.batch_size * (image_cost or {}).get(config.dataset, 1.0)
 
 
+def _settings(config):
+    """The run name `config` derives at seed 0: runs that differ only in their seed share it."""
+    return derived_run_name(dataclasses.replace(config, seed=0))
+
+
+def _last_step(config):
+    """(last step, its wall time) in the metrics of the run of `config`; None if there are none or the file
+    cannot be read (a damaged file only costs the ETA a point: training names it)."""
+    try:
+        metrics = run_folder.read_metrics(run_folder.path(config))
+    except Exception:
+        return None
+    if not len(metrics["step"]) or not np.isfinite(metrics["wall_time"][-1]):
+        return None
+    return float(metrics["step"][-1]), float(metrics["wall_time"][-1])
+
+
+class Estimate:
+    """The seconds a queue's runs will take (the module's docstring says how)."""
+
+    def __init__(self, finished, image_cost=None):
+        """`finished`: configs of the queue's runs finished on disk before this session."""
+        self.image_cost = image_cost
+        self.per_step = {}  # settings -> seconds per step of each seed finished on disk
+        for config in finished:
+            last = _last_step(config)
+            if last and last[0] > 0:
+                self.per_step.setdefault(_settings(config), []).append(last[1] / last[0])
+        self.work, self.seconds = {}, {}  # per dataset, trained in this session
+        self.measured = self.predicted = 0.0  # this session's runs with seeds on disk: seconds, and predicted
+        self._settings = {}  # id(config) -> (config, its settings): hashed once per queued run
+
+    def _from_disk(self, config, steps):
+        if id(config) not in self._settings:
+            self._settings[id(config)] = (config, _settings(config))
+        seconds_per_step = self.per_step.get(self._settings[id(config)][1])
+        return float(np.median(seconds_per_step)) * steps if seconds_per_step else None
+
+    def record(self, config, steps, seconds):
+        """The run of `config` trained `steps` steps in `seconds` in this session."""
+        predicted = self._from_disk(config, steps)
+        if predicted is not None:
+            self.measured += seconds
+            self.predicted += predicted
+        dataset = config.dataset
+        self.work[dataset] = self.work.get(dataset, 0.0) + work(config, steps, self.image_cost)
+        self.seconds[dataset] = self.seconds.get(dataset, 0.0) + seconds
+
+    def remaining(self, left):
+        """Seconds to train `left` [(config, steps left)]; None before this session's first run."""
+        if not self.seconds or sum(self.seconds.values()) <= 0:
+            return None
+        scale = self.measured / self.predicted if self.predicted > 0 else 1.0
+        rates = {name: self.work[name] / self.seconds[name] for name in self.seconds if self.seconds[name] > 0}
+        fallback = sum(self.work.values()) / sum(self.seconds.values())
+        total = 0.0
+        for config, steps in left:
+            from_disk = self._from_disk(config, steps)
+            if from_disk is not None:
+                total += scale * from_disk
+            else:
+                total += work(config, steps, self.image_cost) / max(rates.get(config.dataset, fallback), 1e-300)
+        return total
+
+
 def duration(seconds):
     """'41m', '1h02m' (at least '1m')."""
     minutes = int(round(seconds / 60))
@@ -70,28 +144,23 @@ def train_all(items, label, noun=("run", "runs"), image_cost=None):
         unique.setdefault(run_folder.path(item.config), item)
     items = list(unique.values())
     check_all(item.config for item in items)
-    left = {run_dir: work(item.config, item.config.steps - steps_done(item.config), image_cost)
-            for run_dir, item in unique.items()}
+    before = {run_dir: steps_done(item.config) for run_dir, item in unique.items()}
+    left = {run_dir: item.config.steps - before[run_dir] for run_dir, item in unique.items()}  # steps
     done = sum(1 for run_dir in unique if left[run_dir] == 0)
-    measured, seconds = {}, {}  # per dataset, trained in this session
+    estimate = Estimate([item.config for run_dir, item in unique.items() if left[run_dir] == 0], image_cost)
     for run_dir, item in unique.items():
         if left[run_dir] == 0:
             continue
-        rates = {name: measured[name] / seconds[name] for name in measured if seconds[name] > 0}
-        if rates:
-            fallback = sum(measured.values()) / sum(seconds.values())
-            remaining = sum(left[other] / rates.get(unique[other].config.dataset, fallback) for other in unique)
-            eta = f"ETA {duration(remaining)}"
-        else:
-            eta = f"ETA after the first {noun[0]}"
+        remaining = estimate.remaining([(unique[other].config, steps) for other, steps in left.items() if steps])
+        eta = f"ETA {duration(remaining)}" if remaining is not None else f"ETA after the first {noun[0]}"
         print(f"[{label}] {done} of {len(items)} {noun[1]} done, {len(items) - done} left, {eta}; "
               f"now: {item.describe()}", flush=True)
         started = time.time()
         training.run(item.config, validated=True)
-        dataset = item.config.dataset
-        measured[dataset] = measured.get(dataset, 0.0) + left[run_dir]
-        seconds[dataset] = seconds.get(dataset, 0.0) + time.time() - started
-        left[run_dir] = 0.0
+        last = _last_step(item.config)  # a diverged run stops before its last step
+        estimate.record(item.config, (last[0] if last else item.config.steps) - before[run_dir],
+                        time.time() - started)
+        left[run_dir] = 0
         done += 1
     print(f"[{label}] {len(items)} of {len(items)} {noun[1]} done", flush=True)
 
