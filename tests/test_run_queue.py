@@ -9,7 +9,7 @@ import os
 import pytest
 
 import training
-from training import run_folder, run_queue
+from training import metrics, run_folder, run_queue
 
 
 def _config(tmp_path, **changes):
@@ -24,7 +24,7 @@ def _write_run(config, steps, seconds):
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, "metrics.csv"), "w", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(["step", "wall_time", "lr", "train_loss", "accuracy", "test_loss"])
+        writer.writerow(metrics.BASE_COLUMNS)
         writer.writerow([0, 0.0, 1.0, "", 0.1, 2.3])
         for step in range(1, steps + 1):
             writer.writerow([step, seconds * step / steps, 1.0, 2.0, "", ""])

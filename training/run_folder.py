@@ -30,7 +30,7 @@ from training.errors import RunError
 from training.metrics import read_metrics
 
 __all__ = ["RunState", "diverged_at", "finished", "path", "read_config", "read_metrics", "read_params",
-           "state", "stopped_diverged", "write_config"]
+           "state", "stopped_diverged", "time_trained", "write_config"]
 
 FINISHED, UNFINISHED, MISSING = "finished", "unfinished", "missing"
 
@@ -123,6 +123,15 @@ def state(run_dir, steps=None):
     if saved and finished(saved, steps):
         return RunState(FINISHED, saved.get("diverged_at"))
     return RunState(UNFINISHED if os.path.exists(os.path.join(run_dir, "metrics.csv")) else MISSING)
+
+
+def time_trained(run_dir):
+    """(the last step in `<run_dir>/metrics.csv`, its wall time: the run's training seconds summed over its
+    sessions); (0, 0.0) when the file has no row yet."""
+    metrics = read_metrics(run_dir)
+    if not len(metrics["step"]):
+        return 0, 0.0
+    return int(metrics["step"][-1]), float(metrics["wall_time"][-1])
 
 
 def read_params(run_dir, step=None):

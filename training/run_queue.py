@@ -67,16 +67,13 @@ def _settings(config):
     return derived_run_name(dataclasses.replace(config, seed=0))
 
 
-def _last_step(config):
-    """(last step, its wall time) in the metrics of the run of `config`; None if there are none or the file
-    cannot be read (a damaged file only costs the ETA a point: training names it)."""
+def _time_trained(config):
+    """`run_folder.time_trained` of the run of `config`; (0, 0.0) when its metrics cannot be read (a damaged
+    file only costs the ETA a point: training names it)."""
     try:
-        metrics = run_folder.read_metrics(run_folder.path(config))
+        return run_folder.time_trained(run_folder.path(config))
     except Exception:
-        return None
-    if not len(metrics["step"]) or not np.isfinite(metrics["wall_time"][-1]):
-        return None
-    return float(metrics["step"][-1]), float(metrics["wall_time"][-1])
+        return 0, 0.0
 
 
 class Estimate:
@@ -87,17 +84,16 @@ class Estimate:
         self.image_cost = image_cost
         self.per_step = {}  # settings -> seconds per step of each seed finished on disk
         for config in finished:
-            last = _last_step(config)
-            if last and last[0] > 0:
-                self.per_step.setdefault(_settings(config), []).append(last[1] / last[0])
+            steps, seconds = _time_trained(config)
+            if steps > 0 and np.isfinite(seconds):
+                self.per_step.setdefault(_settings(config), []).append(seconds / steps)
         self.work, self.seconds = {}, {}  # per dataset, trained in this session
         self.measured = self.predicted = 0.0  # this session's runs with seeds on disk: seconds, and predicted
-        self._settings = {}  # id(config) -> (config, its settings): hashed once per queued run
 
     def _from_disk(self, config, steps):
-        if id(config) not in self._settings:
-            self._settings[id(config)] = (config, _settings(config))
-        seconds_per_step = self.per_step.get(self._settings[id(config)][1])
+        if not self.per_step:  # a queue's first session: no settings to hash
+            return None
+        seconds_per_step = self.per_step.get(_settings(config))
         return float(np.median(seconds_per_step)) * steps if seconds_per_step else None
 
     def record(self, config, steps, seconds):
@@ -157,9 +153,8 @@ def train_all(items, label, noun=("run", "runs"), image_cost=None):
               f"now: {item.describe()}", flush=True)
         started = time.time()
         training.run(item.config, validated=True)
-        last = _last_step(item.config)  # a diverged run stops before its last step
-        estimate.record(item.config, (last[0] if last else item.config.steps) - before[run_dir],
-                        time.time() - started)
+        last_step = _time_trained(item.config)[0] or item.config.steps  # a diverged run stops before its last
+        estimate.record(item.config, last_step - before[run_dir], time.time() - started)
         left[run_dir] = 0
         done += 1
     print(f"[{label}] {len(items)} of {len(items)} {noun[1]} done", flush=True)

@@ -146,8 +146,7 @@ def write_report(preset, planned, rows, columns, splits, target, command):
 def _wall_time(cell):
     if cell.state().status == run_folder.MISSING:
         return 0.0
-    wall = run_folder.read_metrics(cell.run_dir)["wall_time"]
-    return float(wall[-1]) if len(wall) else 0.0
+    return run_folder.time_trained(cell.run_dir)[1]
 
 
 def main(argv):

@@ -110,6 +110,5 @@ def training_minutes(planned):
     """The training time of the planned runs, summed from their metrics (each run counted once)."""
     seconds = 0.0
     for run_dir in dict.fromkeys(run.run_dir for run in planned if run.status() != "missing"):
-        wall = run_folder.read_metrics(run_dir)["wall_time"]
-        seconds += float(wall[-1]) if len(wall) else 0.0
+        seconds += run_folder.time_trained(run_dir)[1]
     return seconds / 60
