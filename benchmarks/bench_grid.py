@@ -1,15 +1,19 @@
-"""Cells per hour of the robustness grid (`python -m experiments.grid`), three ways, in one run:
+"""Cells per hour of the robustness grid (`python -m experiments.grid`), four ways, in one run:
 
     python benchmarks/bench_grid.py --data_dir=../shared/data
+    python benchmarks/bench_grid.py --preset=paper --seeds=1 --ways=c,d --data_dir=../shared/data
 
 (a) one process per cell (`training.run` in a fresh Python: imports, data, tracing every time);
 (b) one process for every cell, each tracing its own step (the kept step cleared before each cell);
 (c) one process for every cell as the grid trains them: the seeds of a cell one after the other, on the
-    step traced for the first (`training.step_cache`).
-The cells: the quick preset's settings (`experiments/grid/presets.py`), rows --rules under columns
---attacks over --seeds, i.i.d. data; each way trains them in fresh folders under --work_dir (a), (b), (c)
-in turn, (a) on the first --separate cells only (it is slow). Cells per hour from the wall time of each
-way; ratios to (a) and of (c) to (b).
+    step traced for the first (`training.step_cache`);
+(d) the command `python -m experiments.grid --processes=2`: two shard processes at once, one TensorFlow
+    thread each, then the report (their imports, data, tracing and the report count against it; (c) is
+    timed warm).
+The cells: a preset's settings (`experiments/grid/presets.py`; --preset, default quick), rows --rules
+under columns --attacks over --seeds, i.i.d. data; each way of --ways trains them in fresh folders under
+--work_dir in turn, (a) on the first --separate cells only (it is slow). Cells per hour from the wall time
+of each way; ratios of each to the first way run.
 """
 
 import dataclasses
@@ -37,6 +41,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FlagValues()
 flags.DEFINE_string("data_dir", os.path.join(os.path.dirname(REPO), "shared", "data"), "Folder holding mnist/.",
                     flag_values=FLAGS)
+flags.DEFINE_enum("preset", "quick", ["quick", "paper"], "The cells' settings.", flag_values=FLAGS)
+flags.DEFINE_list("ways", ["a", "b", "c", "d"], "Ways to time, among a, b, c, d.", flag_values=FLAGS)
 flags.DEFINE_list("rules", ["krum", "trimmed-mean", "nnm+trimmed-mean"], "Rows.", flag_values=FLAGS)
 flags.DEFINE_list("attacks", ["none", "lp", "alie"], "Columns.", flag_values=FLAGS)
 flags.DEFINE_list("seeds", ["1-3"], "Seeds of every cell.", flag_values=FLAGS)
@@ -48,7 +54,7 @@ _ONE_CELL = "import json, sys, training; training.run(training.RunConfig(**json.
 
 
 def planned_cells(results_dir):
-    preset = presets.get("quick")
+    preset = presets.get(FLAGS.preset)
     rows, columns, splits = command.select(preset, FLAGS.rules, FLAGS.attacks, ["iid"], FLAGS.seeds)
     return cells.plan(preset, rows, columns, splits, results_dir, FLAGS.data_dir)
 
@@ -76,30 +82,46 @@ def one_process(planned, keep_steps):
     return time.perf_counter() - start
 
 
+def grid_command(work, processes):
+    """Seconds of `python -m experiments.grid --processes=<processes>` on the cells, report included."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "experiments.grid", f"--preset={FLAGS.preset}",
+                    f"--rules={','.join(FLAGS.rules)}", f"--attacks={','.join(FLAGS.attacks)}", "--data=iid",
+                    f"--seeds={','.join(FLAGS.seeds)}", f"--processes={processes}", f"--results_dir={work}",
+                    f"--out_dir={os.path.join(work, 'report')}", f"--data_dir={FLAGS.data_dir}"],
+                   check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def main(argv):
     del argv
+    if not FLAGS.ways or set(FLAGS.ways) - set("abcd"):
+        command_line.fail(f"--ways takes letters among a, b, c, d, got {','.join(FLAGS.ways)!r}")
     work = FLAGS.work_dir or tempfile.mkdtemp(prefix="bench_grid_")
     try:
         run_queue.check_all(cell.config for cell in planned_cells(work))
         one_process(planned_cells(os.path.join(work, "warm-up"))[:1], False)  # TensorFlow started, data read
         step_cache.clear()
-        ways = {}
-        subset = planned_cells(os.path.join(work, "a"))[:FLAGS.separate]
-        ways["(a) one process per cell"] = (len(subset), separate_processes(subset))
-        for label, folder, keep in (("(b) one process, a step traced per cell", "b", False),
-                                    ("(c) one process, a step per cell's seeds", "c", True)):
-            planned = planned_cells(os.path.join(work, folder))
-            step_cache.clear()
-            ways[label] = (len(planned), one_process(planned, keep))
-        print(f"quick preset, rows {', '.join(FLAGS.rules)}; columns {', '.join(FLAGS.attacks)}; seeds "
+        ways, count = {}, len(planned_cells(work))
+        if "a" in FLAGS.ways:
+            subset = planned_cells(os.path.join(work, "a"))[:FLAGS.separate]
+            ways["(a) one process per cell"] = (len(subset), separate_processes(subset))
+        for way, label, keep in (("b", "(b) one process, a step traced per cell", False),
+                                 ("c", "(c) one process, a step per cell's seeds", True)):
+            if way in FLAGS.ways:
+                step_cache.clear()
+                ways[label] = (count, one_process(planned_cells(os.path.join(work, way)), keep))
+        if "d" in FLAGS.ways:
+            ways["(d) --processes=2, single-threaded shards"] = (count, grid_command(os.path.join(work, "d"), 2))
+        print(f"{FLAGS.preset} preset, rows {', '.join(FLAGS.rules)}; columns {', '.join(FLAGS.attacks)}; seeds "
               f"{', '.join(FLAGS.seeds)}; i.i.d.; load average (1 min) {os.getloadavg()[0]:.2f}")
-        rates = {}
-        for label, (count, seconds) in ways.items():
-            rates[label] = 3600 * count / seconds
-            print(f"  {label:<42} {count:3d} cells  {seconds:7.1f} s  {seconds / count:6.2f} s/cell  "
+        rates = {label: 3600 * cells_timed / seconds for label, (cells_timed, seconds) in ways.items()}
+        for label, (cells_timed, seconds) in ways.items():
+            print(f"  {label:<42} {cells_timed:3d} cells  {seconds:7.1f} s  {seconds / cells_timed:6.2f} s/cell  "
                   f"{rates[label]:7.0f} cells/hour")
-        (a, b, c) = rates.values()
-        print(f"  cells/hour: (b) / (a) = x{b / a:.2f}, (c) / (a) = x{c / a:.2f}, (c) / (b) = x{c / b:.2f}")
+        first, *others = rates
+        for label in others:
+            print(f"  cells/hour: {label[:3]} / {first[:3]} = x{rates[label] / rates[first]:.2f}")
     finally:
         if not FLAGS.work_dir:
             shutil.rmtree(work, ignore_errors=True)

@@ -68,7 +68,7 @@ def test_sharded_then_merged_gives_the_unsharded_table(whole, tmp_path, capsys):
     results, out = tmp_path / "results", tmp_path / "out"
     assert _grid(results, out, shard="0/2") == []  # a shard trains and writes no report
     assert not os.path.exists(out)
-    assert "[grid] 3 of 3 cells done" in capsys.readouterr().out
+    assert "[grid 0/2] 3 of 3 cells done" in capsys.readouterr().out
     partial = _grid(results, out, plot_only=True)
     assert "PARTIAL" in open(out / "micro" / "grid.md").read().splitlines()[0]
     assert "PARTIAL" in open(out / "micro" / "README.md").read()
@@ -78,6 +78,46 @@ def test_sharded_then_merged_gives_the_unsharded_table(whole, tmp_path, capsys):
     merged = open(out / "micro" / "grid.md").read()
     assert "PARTIAL" not in merged and "missing" not in merged
     assert merged == open(whole[1] / "grid.md").read()
+
+
+def test_processes_train_every_shard_then_write_the_unsharded_table(whole, tmp_path, monkeypatch):
+    results, out = tmp_path / "results", tmp_path / "out"
+    shards_run = []
+
+    def in_this_process(commands):  # the shard commands' work, without new processes
+        for index, shard_command in enumerate(commands):
+            assert shard_command[-1] == f"--shard={index}/{len(commands)}" and "--preset=micro" in shard_command
+            shards_run.append(_grid(results, out, shard=shard_command[-1].partition("=")[2]))
+
+    monkeypatch.setattr(command, "train_in_processes", in_this_process)
+    paths = _grid(results, out, processes=2, shard_args=["--preset=micro"])
+    assert shards_run == [[], []] and len(paths) == 3
+    assert open(out / "micro" / "grid.md").read() == open(whole[1] / "grid.md").read()
+
+
+def test_shard_processes_run_single_threaded_and_a_failure_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS", raising=False)
+    script = ("import os, sys; open(sys.argv[1], 'w').write(os.environ['TF_NUM_INTRAOP_THREADS'] + "
+              "os.environ['TF_NUM_INTEROP_THREADS']); sys.exit(int(sys.argv[2]))")
+    commands = [[sys.executable, "-c", script, str(tmp_path / str(index)), code] for index, code in enumerate("030")]
+    with pytest.raises(ValueError) as error:
+        command.train_in_processes(commands)
+    assert str(error.value) == "shard 1/3 exited with code 3; rerun the same command to resume (finished cells are kept)"
+    assert [open(tmp_path / str(index)).read() for index in range(3)] == ["11", "11", "11"]
+    command.train_in_processes(commands[:1])  # every shard exits 0: no error
+
+
+def test_the_shard_commands_repeat_the_flags_given(tmp_path):
+    try:
+        command_line.parser(command.FLAGS, command.__doc__)(
+            ["grid", "--preset=micro", "--processes=2", "--seeds=1,2", f"--results_dir={tmp_path}"])
+        flag_args = command._flag_args(exclude=("processes",))
+    finally:
+        command.FLAGS.unparse_flags()
+    assert flag_args == ["--preset=micro", "--seeds=1,2", f"--results_dir={tmp_path}"]
+    assert command.shard_commands(2, flag_args) == [
+        [sys.executable, "-m", "experiments.grid", *flag_args, f"--shard={index}/2"] for index in range(2)]
 
 
 def test_shards_partition_the_fixed_order(tmp_path):
@@ -233,6 +273,8 @@ def test_plot_only_with_nothing_on_disk_writes_nothing(tmp_path):
     (["--attacks=lp,zzz"], "error: unknown column 'zzz'; columns: none, lp, linf, alie, alie-auto, "),
     (["--shard=3/2"], "error: --shard takes i/k with 0 <= i < k (this process's share of k), got '3/2'"),
     (["--shard=1"], "error: --shard takes i/k"),
+    (["--processes=2", "--shard=0/2"], "error: --processes=2 runs every shard on this machine; it takes no --shard"),
+    (["--processes=0"], "error: flag --processes=0: "),
     (["--seeds=3-1"], "error: --seeds range '3-1' is empty"),
     (["--seeds=,"], "error: --seeds names no seed"),
     (["--data=dirichlet:-1"], "error: --data: heterogeneity dirichlet:ALPHA needs a finite ALPHA > 0"),
@@ -256,7 +298,7 @@ def test_help_lists_the_flags(capsys):
         command_line.parser(command.FLAGS, command.__doc__)(["grid", "--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0 and out.startswith("The robustness grid")
-    for name in ("preset", "seeds", "rules", "attacks", "data", "shard", "plot_only", "results_dir", "out_dir",
+    for name in ("preset", "seeds", "rules", "attacks", "data", "shard", "processes", "plot_only", "results_dir", "out_dir",
                  "data_dir", "strategy", "replicas"):
         assert f"--{name}" in out or f"--[no]{name}" in out, name
 
