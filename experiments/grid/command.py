@@ -127,8 +127,8 @@ def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, sh
         label = "grid" if count == 1 else f"grid {index}/{count}"
         run_queue.train_all(cells_lib.training_order(mine), label, noun=("cell", "cells"))
         if count > 1:
-            print(f"[grid] shard {index}/{count}: its {len(mine)} of {len(planned)} cells are trained; once every "
-                  "shard is done, --plot_only writes the report", flush=True)
+            print(f"[{label}] its {len(mine)} of {len(planned)} cells are trained; the report is written once every "
+                  "shard is done (--plot_only)", flush=True)
             return []
     if not table.anything_on_disk(planned):
         raise ValueError(f"no cell of this grid is finished under {cells_lib.results_dir(results_dir, preset.name)}; "
