@@ -16,9 +16,9 @@ and an ETA. --rules and --attacks take the preset's row and column ids, or any r
 name (a row of its own) and any attack name; Average without attack, the reference, is always in.
 --shard=i/k trains only cells i, i + k, ... of the grid's fixed order (split, seed, row, column) and writes
 no report: give every shard the same other flags, then --plot_only merges. --processes=k runs the k shards
-on this machine, each with one TensorFlow thread, then writes the report: a grid's steps are too small for
-TensorFlow's threads to keep 2 cores busy, and 2 single-threaded shards train about 1.4x the cells per hour
-of one process on 2 cores, with the same numbers (docs/performance.md). --plot_only trains nothing and
+on this machine, each with one TensorFlow thread, then writes the report: on 2 cores, 2 single-threaded
+shards train 1.32x the cells per hour of one process using both cores, with the same numbers (a grid's
+steps are small; docs/performance.md). --plot_only trains nothing and
 reports what is on disk, marking a grid with missing or unfinished cells PARTIAL; with nothing on disk it
 writes nothing (exit 2).
 
