@@ -4,6 +4,7 @@ resuming an interrupted cell, a finished grid retraining nothing, bad values, a 
 --plot_only with nothing on disk."""
 
 import dataclasses
+import hashlib
 import os
 import subprocess
 import sys
@@ -127,7 +128,26 @@ def test_shards_partition_the_fixed_order(tmp_path):
     assert keys[6][2] == "dirichlet:0.5" and len(keys) == 12
     shards = [cells.shard(planned, i, 3) for i in range(3)]
     assert sorted(cell.key for part in shards for cell in part) == sorted(keys)
-    assert [cell.key for cell in shards[1]] == keys[1::3]
+    # shard 1 of 3: the groups at positions 1, 4, ... when sorted by the hex SHA-256 of 'split|row|column'
+    names = sorted({"|".join((split, row, column)) for row, column, split, _ in keys},
+                   key=lambda name: hashlib.sha256(name.encode()).hexdigest())
+    assert {"|".join((cell.split, cell.row.id, cell.column.id)) for cell in shards[1]} == set(names[1::3])
+    assert [cell.key for cell in shards[1]] == [key for key in keys if "|".join(key[2:3] + key[:2]) in names[1::3]]
+
+
+def test_a_shard_holds_every_seed_of_its_groups_and_a_like_share_of_each_attack():
+    preset = presets.get("paper")
+    planned = cells.plan(preset, *command.select(preset), "results")  # 912 cells, nothing trained
+    shards = [cells.shard(planned, index, 2) for index in range(2)]
+    seeds = {}
+    for index, part in enumerate(shards):
+        for cell in part:
+            seeds.setdefault(cells.group(cell), set()).add(index)
+    assert all(len(owners) == 1 for owners in seeds.values())  # a group's seeds never split
+    searching = ("lp", "linf", "alie-auto", "ipm-auto")  # the attacks that search with the rule
+    for part in shards:  # the grid's own order would give shard 0 every cell of three of them, shard 1 one
+        share = sum(cell.column.id in searching for cell in part) / sum(cell.column.id in searching for cell in planned)
+        assert 0.35 <= share <= 0.65, share
 
 
 def test_a_process_trains_the_seeds_of_a_cell_one_after_the_other(tmp_path):

@@ -14,7 +14,8 @@ one resumes from its checkpoint, so a finished grid trains nothing when rerun. O
 cell it owns, after validating them all, printing one progress line per cell with the cells done and left
 and an ETA. --rules and --attacks take the preset's row and column ids, or any registered rule or chain
 name (a row of its own) and any attack name; Average without attack, the reference, is always in.
---shard=i/k trains only cells i, i + k, ... of the grid's fixed order (split, seed, row, column) and writes
+--shard=i/k trains only shard i of k: the groups (split, row, column, with every seed) i, i + k, ... of a
+fixed dealing order that gives each shard a like share of the costly rules and attacks (cells.py), and writes
 no report: give every shard the same other flags, then --plot_only merges. --processes=k runs the k shards
 on this machine, each with one TensorFlow thread, then writes the report: on 2 cores, 2 single-threaded
 shards train 1.32x the cells per hour of one process using both cores, with the same numbers (a grid's
@@ -53,8 +54,9 @@ flags.DEFINE_list("attacks", None, "Column ids to run (unset: the preset's): "
                   + ", ".join(c.id for c in settings.COLUMNS) + "; or any attack name.", flag_values=FLAGS)
 flags.DEFINE_list("data", None, "Data splits, e.g. iid,dirichlet:0.5 (unset: the preset's): iid, dirichlet:ALPHA "
                   "or classes:K (training.heterogeneity).", flag_values=FLAGS)
-flags.DEFINE_string("shard", None, "i/k: train only cells i, i+k, i+2k, ... of the grid (0 <= i < k), for k "
-                    "processes sharing a results folder; no report (--plot_only merges).", flag_values=FLAGS)
+flags.DEFINE_string("shard", None, "i/k: train only shard i of k (0 <= i < k): the groups (split, row, column, "
+                    "every seed) i, i+k, i+2k, ... of a fixed dealing order, for k processes sharing a results "
+                    "folder; no report (--plot_only merges).", flag_values=FLAGS)
 flags.DEFINE_integer("processes", 1, "Train with k processes on this machine (--shard=i/k each, one TensorFlow "
                      "thread each), then write the report; k = the cores is fastest.", lower_bound=1,
                      flag_values=FLAGS)
