@@ -88,6 +88,22 @@ def test_the_table_sets_both_verdicts_side_by_side(tmp_path, tmp_path_factory):
     assert len(curves) == 4  # Average, Krum, GeoMed, Brute: each run changed
 
 
+def test_a_figure_keeps_its_own_seeds(tmp_path, tmp_path_factory):
+    selected = ablation.get("bulyan-selected")
+    plans = ablation.plan(selected, [4, 5], "micro", [1, 2, 3], str(tmp_path), DATA, {5: (2,)})
+    assert {run.seed for run in plans[4][0] + plans[4][1]} == {1, 2, 3}
+    assert {run.seed for run in plans[5][0] + plans[5][1]} == {2}
+    shared = tmp_path_factory.getbasetemp() / "results"  # Figure 2's micro runs, shared with tests/test_figures.py
+    path = ablation.run_ablation(ablation.get("l2-half"), [2], "micro", [1, 2, 3], str(shared), str(tmp_path / "out"),
+                                 DATA, figure_seeds={2: (1,), 4: (1,)})  # Figure 4 not asked: ignored
+    lines = open(path).read().splitlines()
+    heading = lines.index("### Figure 2")
+    assert lines[heading + 1:heading + 3] == ["", "Seeds of this figure: 1."]
+    assert "Figure 4" not in "\n".join(lines)
+    claims_rows = [line for line in lines if line.startswith("| ") and "(5.2.1)" in line]
+    assert claims_rows and all(line.count("of 1 seed") == 2 for line in claims_rows)
+
+
 def test_a_figure_of_several_panels_names_each_curve_with_its_panel(tmp_path):
     l2_half = ablation.get("l2-half")
     ours, theirs = ablation.plan(l2_half, [4], "micro", [1], str(tmp_path))[4]

@@ -2,6 +2,8 @@
 
     python -m experiments.ablation --ablation=l2-half --figures=2,4 --preset=paper --seeds=1-10 \
         --data_dir=../shared/data
+    python -m experiments.ablation --ablation=bulyan-selected --figures=4,5 --seeds=1-10 --figure_seeds=5:1-3 \
+        --data_dir=../shared/data
 
 Each ablation changes RunConfig fields of some of a figure's runs (`Ablation.change`); the runs it does not
 change are the figure's own (shared with the reproduction through the run cache). For every claim of the
@@ -80,6 +82,8 @@ FLAGS = flags.FlagValues()
 figure_command.define_figure_flags(FLAGS, {"preset": "paper"})
 flags.DEFINE_enum("ablation", None, list(ABLATIONS), "The ablation to run (required).", flag_values=FLAGS)
 flags.DEFINE_list("figures", None, "Figures to run it on (default: the ablation's own).", flag_values=FLAGS)
+flags.DEFINE_multi_string("figure_seeds", [], "N:SEEDS, e.g. 5:1-3 (repeatable): Figure N's runs on these seeds, "
+                          "whatever --seeds says.", flag_values=FLAGS)
 flags.DEFINE_string("out_dir", os.path.join("docs", "reproduction"), "The table goes to "
                     "<out_dir>/ablation_<id>.md for the paper preset, <out_dir>/<preset>/ for another.",
                     flag_values=FLAGS)
@@ -141,20 +145,24 @@ def figure_table(number, ours, theirs, ablation):
     return lines + [""]
 
 
-def plan(ablation, numbers, preset, seeds, results_dir, data_dir=None, **run_options):
-    """{figure: (our planned runs, the ablation's planned runs)}."""
+def plan(ablation, numbers, preset, seeds, results_dir, data_dir=None, figure_seeds=None, **run_options):
+    """{figure: (our planned runs, the ablation's planned runs)}, on `seeds` or the figure's own in
+    `figure_seeds` ({figure: seeds})."""
     plans = {}
     for number in numbers:
-        ours, _ = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, seeds, **run_options)
+        own_seeds = (figure_seeds or {}).get(number, seeds)
+        ours, _ = figure_runs.plan(settings.get(number), preset, results_dir, data_dir, own_seeds, **run_options)
         plans[number] = (ours, changed(ours, ablation))
     return plans
 
 
 def run_ablation(ablation, numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_only=False,
-                 **run_options):
+                 figure_seeds=None, **run_options):
     """Trains (unless `plot_only`) our runs and the ablation's, writes the table; returns its path.
-    ValueError when no run of it is on disk."""
-    plans = plan(ablation, numbers, preset, seeds, results_dir, data_dir, **run_options)
+    `figure_seeds` ({figure: seeds}) overrides `seeds` for some figures. ValueError when no run of it is on
+    disk."""
+    figure_seeds = {number: tuple(own) for number, own in (figure_seeds or {}).items() if number in numbers}
+    plans = plan(ablation, numbers, preset, seeds, results_dir, data_dir, figure_seeds, **run_options)
     every_run = [run for ours, theirs in plans.values() for run in ours + theirs]
     if not plot_only:
         figure_runs.train(figure_runs.unique_runs(every_run), f"ablation {ablation.id}")
@@ -167,7 +175,10 @@ def run_ablation(ablation, numbers, preset, seeds, results_dir, out_dir, data_di
              f"Written by `{command}`; preset {preset}; {claims.seeds_sentence(list(seeds))} "
              f"Training time of every run above, summed: {minutes:.1f} min.", ""]
     for number, (ours, theirs) in plans.items():
-        lines += figure_table(number, ours, theirs, ablation)
+        table = figure_table(number, ours, theirs, ablation)
+        if number in figure_seeds:  # after the figure's heading
+            table[1:1] = ["", f"Seeds of this figure: {', '.join(map(str, figure_seeds[number]))}."]
+        lines += table
     return render.write_markdown(out_dir, preset, f"ablation_{ablation.id}.md", lines)
 
 
@@ -179,6 +190,7 @@ def main(argv):
         ablation = get(FLAGS.ablation)
         numbers = reproduce.parse_figures(FLAGS.figures) if FLAGS.figures else list(ablation.figures)
         run_ablation(ablation, numbers, FLAGS.preset, figure_command.seeds_of(FLAGS), FLAGS.results_dir,
-                     FLAGS.out_dir, FLAGS.data_dir, FLAGS.plot_only, **figure_command.run_options(FLAGS))
+                     FLAGS.out_dir, FLAGS.data_dir, FLAGS.plot_only, reproduce.parse_figure_seeds(FLAGS.figure_seeds),
+                     **figure_command.run_options(FLAGS))
     except ValueError as error:
         command_line.fail(str(error))
