@@ -85,10 +85,10 @@ def one_process(planned, keep_steps):
 def grid_command(work, processes):
     """Seconds of `python -m experiments.grid --processes=<processes>` on the cells, report included."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "experiments.grid", f"--preset={FLAGS.preset}",
-                    f"--rules={','.join(FLAGS.rules)}", f"--attacks={','.join(FLAGS.attacks)}", "--data=iid",
-                    f"--seeds={','.join(FLAGS.seeds)}", f"--processes={processes}", f"--results_dir={work}",
-                    f"--out_dir={os.path.join(work, 'report')}", f"--data_dir={FLAGS.data_dir}"],
+    selection = command.selection_args(FLAGS.preset, FLAGS.rules, FLAGS.attacks, ["iid"], FLAGS.seeds)
+    subprocess.run([sys.executable, "-m", "experiments.grid", *selection, f"--processes={processes}",
+                    f"--results_dir={work}", f"--out_dir={os.path.join(work, 'report')}",
+                    f"--data_dir={FLAGS.data_dir}"],
                    check=True, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
@@ -99,10 +99,11 @@ def main(argv):
         command_line.fail(f"--ways takes letters among a, b, c, d, got {','.join(FLAGS.ways)!r}")
     work = FLAGS.work_dir or tempfile.mkdtemp(prefix="bench_grid_")
     try:
-        run_queue.check_all(cell.config for cell in planned_cells(work))
+        planned = planned_cells(work)
+        run_queue.check_all(cell.config for cell in planned)
         one_process(planned_cells(os.path.join(work, "warm-up"))[:1], False)  # TensorFlow started, data read
         step_cache.clear()
-        ways, count = {}, len(planned_cells(work))
+        ways, count = {}, len(planned)
         if "a" in FLAGS.ways:
             subset = planned_cells(os.path.join(work, "a"))[:FLAGS.separate]
             ways["(a) one process per cell"] = (len(subset), separate_processes(subset))

@@ -98,12 +98,17 @@ def select(preset, rules=None, attacks=None, data=None, seeds=None):
     return rows, columns, [(split, tuple(chosen or preset.seeds(split))) for split in splits]
 
 
-def command_text(preset_name, rules, attacks, data, seeds):
-    parts = [f"--preset={preset_name}"]
+def selection_args(preset_name, rules, attacks, data, seeds):
+    """The flags that select a grid's cells, as --name=value (None: the flag left out)."""
+    args = [f"--preset={preset_name}"]
     for name, values in (("rules", rules), ("attacks", attacks), ("data", data), ("seeds", seeds)):
         if values is not None:
-            parts.append(f"--{name}={','.join(map(str, values))}")
-    return "python -m experiments.grid " + " ".join(parts)
+            args.append(f"--{name}={','.join(map(str, values))}")
+    return args
+
+
+def command_text(preset_name, rules, attacks, data, seeds):
+    return "python -m experiments.grid " + " ".join(selection_args(preset_name, rules, attacks, data, seeds))
 
 
 def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, shard=None, plot_only=False,
