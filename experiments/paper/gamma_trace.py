@@ -216,10 +216,12 @@ def run_study(numbers, preset, seeds, results_dir, out_dir, data_dir=None, plot_
              "(n - 2f - 1) ((f + 1) / 2 at the appendix's n = 2f + 3), `experiments/leeway/theory.py`. delta_bar "
              "is B.1's: the mean over honest pairs and coordinates of |v_k^(i) - v_k^(j)|, not ||V_i - V_j||_2 / "
              "sqrt(d), which B.1 approximates by it and which is sqrt(pi / 2) = 1.25 times larger for Gaussian "
-             "gaps (cause 1 in docs/reproduction/leeway.md). The leeway study (docs/reproduction/leeway.md) "
-             "measures the same ratio on fixed gradients at n = 2f + 3. B selected: the share of steps where "
-             "the search found a gamma_m > 0 (else gamma_m = 0, ratio 0). A row without a traced step: no "
-             "finished run, or n <= 2f + 1 (GeoMed under the micro preset), where the closed form has no bound.",
+             "gaps (cause 1 in docs/reproduction/leeway.md), and larger still when the coordinates' scales are "
+             "unequal, as the MNIST gradients' are (cause 2 there): either makes gamma_m exceed the closed form. "
+             "The leeway study measures the same ratio on fixed gradients at n = 2f + 3. B selected: the share "
+             "of steps where the search found a gamma_m > 0 (else gamma_m = 0, ratio 0). A row without a traced "
+             "step: no finished run, or n <= 2f + 1 (GeoMed under the micro preset), where the closed form has "
+             "no bound.",
              "", reading(rows), ""]
     lines += table(rows) + [""]
     return render.write_markdown(out_dir, preset, "gamma_trace.md", lines)
