@@ -195,6 +195,33 @@ def test_validate_and_run_dry_run_the_attack_once(tmp_path):
     assert dry_runs == [1.0, 2.0]
 
 
+def test_validate_dry_runs_the_rule_once_per_rule_settings(tmp_path):
+    from aggregators import registry, validation
+    from aggregators.rule import Rule
+
+    dry_runs = []
+
+    def counted_mean(gradients, f, scale=1.0):
+        if dry_run.active():
+            dry_runs.append((gradients.shape[0], scale))
+        return scale * tf.reduce_mean(gradients, axis=0)
+
+    registry.register(Rule(name="test-counted-mean", source="tests only", workers=(1, 0),
+                           aggregate_fn=counted_mean, options={"scale": validation.positive_float}))
+    config = _config(tmp_path, gar="test-counted-mean", n=4, f=1)
+    for seed in (1, 2, 3):  # seeds (and data splits) of one grid cell: one dry run
+        training.validate(_config(tmp_path, gar="test-counted-mean", n=4, f=1, seed=seed))
+    assert dry_runs == [(4, 1.0)]
+    training.validate(_config(tmp_path, gar="test-counted-mean", n=5, f=1))
+    training.validate(_config(tmp_path, gar="test-counted-mean", n=4, f=1, gar_options={"scale": 2.0}))
+    assert dry_runs == [(4, 1.0), (5, 1.0), (4, 2.0)]
+    for _ in range(2):  # bad options are not kept: they fail every time
+        with pytest.raises(ValueError, match="test-counted-mean needs scale as a finite number > 0, got scale=-1.0"):
+            training.validate(_config(tmp_path, gar="test-counted-mean", n=4, f=1, gar_options={"scale": -1.0}))
+    training.validate(config)
+    assert len(dry_runs) == 3
+
+
 def test_validate_names_the_value_and_the_rule():
     with pytest.raises(ValueError, match="f must be <= n, got n=3, f=4"):
         training.validate(training.RunConfig(dataset="synthetic", n=3, f=4))

@@ -291,7 +291,7 @@ def _check_run_folder(run_dir):
 
 def _check_options(config):
     """Calls the rule on zero gradients of the model's real d in a scratch graph (`training.dry_run`:
-    nothing runs), and the attack through `training.step.logged_names` (one dry run, which the run's
+    nothing runs; once per rule settings, `dry_run.once`), and the attack through `training.step.logged_names` (one dry run, which the run's
     training step reuses), so that a bad --gar_options or --attack_options fails here, before any data
     is loaded. For a dataset registered without its model, d is unknown: the attack's options are then
     checked when the run builds its training step."""
@@ -310,6 +310,8 @@ def _check_options(config):
         except TypeError as error:
             raise ValueError(f"{config.gar}: bad gar_options {config.gar_options}: {error}") from None
 
-    dry_run.trace(rule_on_zeros)
+    settings = ("rule", config.gar, repr(sorted(config.gar_options.items())), config.n, config.f, d,
+                pipeline.seeds_bucketing(config))
+    dry_run.once(settings, aggregators.get(config.gar), lambda: dry_run.trace(rule_on_zeros))
     if model:
         step.logged_names(config, d)

@@ -95,11 +95,6 @@ def data_shares(config, labels, classes):
                                    classes)
 
 
-# (settings of the attack's dry run) -> (the attack object, its logged names); the last runs' only.
-_LOGGED_NAMES = {}
-_LOGGED_NAMES_KEPT = 32
-
-
 def logged_names(config, d):
     """The names the attack reports through `context.log`, found by calling it once on zeros of width
     `d` in a scratch graph (`training.dry_run`: nothing runs); empty without an attack. That dry run also checks the
@@ -109,11 +104,6 @@ def logged_names(config, d):
     if not is_attacked(config):
         return []
     attack = attacks.get(config.attack)
-    key = (config.attack, repr(sorted(config.attack_options.items())), config.n, config.f, config.gar,
-           repr(sorted(config.gar_options.items())), d)
-    cached = _LOGGED_NAMES.get(key)
-    if cached is not None and cached[0] is attack:
-        return list(cached[1])
     names = []
 
     def attack_on_zeros():
@@ -128,11 +118,13 @@ def logged_names(config, d):
                              f"{error}") from None
         names.extend(context.logged)
 
-    dry_run.trace(attack_on_zeros)
-    if len(_LOGGED_NAMES) >= _LOGGED_NAMES_KEPT:
-        del _LOGGED_NAMES[next(iter(_LOGGED_NAMES))]
-    _LOGGED_NAMES[key] = (attack, names)
-    return list(names)
+    def traced_names():
+        dry_run.trace(attack_on_zeros)
+        return tuple(names)
+
+    settings = ("attack", config.attack, repr(sorted(config.attack_options.items())), config.n, config.f,
+                config.gar, repr(sorted(config.gar_options.items())), d)
+    return list(dry_run.once(settings, attack, traced_names))
 
 
 def make_worker_gradients(config, model, dataset, method, shares=None, seed=None):
