@@ -73,12 +73,14 @@ def test_sharded_then_merged_gives_the_unsharded_table(whole, tmp_path, capsys):
     partial = _grid(results, out, plot_only=True)
     assert "PARTIAL" in open(out / "micro" / "grid.md").read().splitlines()[0]
     assert "PARTIAL" in open(out / "micro" / "README.md").read()
+    assert "summed over the runs of the 3 finished cells of 6 (" in open(out / "micro" / "README.md").read()
     assert len(partial) == 3  # grid_iid.png, grid.md, README.md
     _grid(results, out, shard="1/2")
     _grid(results, out, plot_only=True)
     merged = open(out / "micro" / "grid.md").read()
     assert "PARTIAL" not in merged and "missing" not in merged
     assert merged == open(whole[1] / "grid.md").read()
+    assert "summed over the runs of the 6 finished cells (" in open(out / "micro" / "README.md").read()
 
 
 def test_processes_train_every_shard_then_write_the_unsharded_table(whole, tmp_path, monkeypatch):
@@ -274,12 +276,17 @@ def test_a_written_finding_survives_a_new_report(whole, tmp_path):
     readme = paths[-1]
     text = open(readme).read()
     assert text.count(report.PLACEHOLDER) == len(findings.QUESTIONS)
+    assert text.count(report.WALL_CLOCK_PLACEHOLDER) == 1
     marker = "<!-- finding: best-worst-case -->\n"
-    open(readme, "w").write(text.replace(marker + report.PLACEHOLDER, marker + "Krum holds best.\nSee the table."))
+    wall_clock = f"<!-- finding: {report.WALL_CLOCK} -->\n"
+    text = text.replace(marker + report.PLACEHOLDER, marker + "Krum holds best.\nSee the table.")
+    open(readme, "w").write(text.replace(wall_clock + report.WALL_CLOCK_PLACEHOLDER, wall_clock + "2 h on 2 cores."))
     _grid(whole[0], tmp_path, plot_only=True)
     text = open(readme).read()
     assert marker + "Krum holds best.\nSee the table.\n<!-- end of finding -->" in text
+    assert wall_clock + "2 h on 2 cores.\n<!-- end of finding -->" in text
     assert text.count(report.PLACEHOLDER) == len(findings.QUESTIONS) - 1
+    assert report.WALL_CLOCK_PLACEHOLDER not in text
 
 
 def test_plot_only_with_nothing_on_disk_writes_nothing(tmp_path):

@@ -158,21 +158,16 @@ def write_report(preset, planned, rows, columns, splits, target, command):
     paths.append(os.path.join(target, "grid.md"))
     with open(paths[-1], "w", encoding="utf-8") as file:
         file.write(table.grid_markdown(tables, preset_line))
-    seconds = sum(_wall_time(cell) for cell in planned)
+    finished = [cell for cell in planned if cell.state().finished]
+    seconds = sum(run_folder.time_trained(cell.run_dir)[1] for cell in finished)
     all_rows = list(dict.fromkeys(cell.row for cell in planned))
     all_columns = list(dict.fromkeys(cell.column for cell in planned))
     paths.append(report.write(os.path.join(target, "README.md"), tables, heatmaps, preset_line, all_rows, all_columns,
-                              splits, command, run_queue.machine(), seconds, len(planned)))
+                              splits, command, run_queue.machine(), seconds, len(finished), len(planned)))
     if any(split_table.partial for split_table in tables.values()):
         print("[grid] PARTIAL: some cells are missing or unfinished", flush=True)
     print("[grid] wrote " + ", ".join(paths), flush=True)
     return paths
-
-
-def _wall_time(cell):
-    if cell.state().status == run_folder.MISSING:
-        return 0.0
-    return run_folder.time_trained(cell.run_dir)[1]
 
 
 SINGLE_THREADED = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}

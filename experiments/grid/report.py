@@ -1,4 +1,5 @@
-"""`<out_dir>/README.md`: the grid's settings, seeds, machine and training time, its heatmaps, and the
+"""`<out_dir>/README.md`: the grid's settings, seeds, machine and training time (the wall time, which no run
+records, in a block a person fills in), its heatmaps, and the
 findings: for each question a block that a person fills in after the paper-preset run (kept, between its
 markers, when the report is written again) and the numbers it needs (`findings`), generated."""
 
@@ -8,6 +9,8 @@ import re
 from experiments.grid import findings
 
 PLACEHOLDER = "_To be written by a person after the paper-preset run, from the numbers below._"
+WALL_CLOCK = "wall-clock"  # a block a person fills in too: the runs log training time, not the grid's wall time
+WALL_CLOCK_PLACEHOLDER = "_Wall time: to be written by the person who ran the grid (processes, sessions, load)._"
 _BLOCK = re.compile(r"<!-- finding: (?P<id>[\w-]+) -->\n(?P<text>.*?)\n<!-- end of finding -->", re.S)
 
 
@@ -17,7 +20,13 @@ def kept_findings(path):
         return {}
     with open(path, encoding="utf-8") as file:
         text = file.read()
-    return {match["id"]: match["text"] for match in _BLOCK.finditer(text) if match["text"].strip() != PLACEHOLDER}
+    return {match["id"]: match["text"] for match in _BLOCK.finditer(text)
+            if match["text"].strip() not in (PLACEHOLDER, WALL_CLOCK_PLACEHOLDER)}
+
+
+def _block(question, kept, placeholder):
+    """The kept text of `question` between its markers, or `placeholder`."""
+    return [f"<!-- finding: {question} -->", kept.get(question, placeholder), "<!-- end of finding -->"]
 
 
 def _options(pairs):
@@ -54,8 +63,9 @@ def settings_lines(rows, columns, splits):
 
 
 def write(path, tables, heatmaps, preset_line, rows, columns, splits, command, machine, training_seconds,
-          cell_count):
-    """Writes the README at `path`; `heatmaps`: {split: PNG file name}. Returns `path`."""
+          finished_count, cell_count):
+    """Writes the README at `path`; `heatmaps`: {split: PNG file name}; `training_seconds`: summed over the
+    `finished_count` finished cells of the `cell_count` planned. Returns `path`."""
     kept = kept_findings(path)
     partial = any(table.partial for table in tables.values())
     minutes = training_seconds / 60
@@ -67,9 +77,11 @@ def write(path, tables, heatmaps, preset_line, rows, columns, splits, command, m
              f"Settings: {preset_line}. Under `none` all n workers are honest and f is only declared to the rule "
              "(the paper's Figure 6); under an attack the last f workers are Byzantine.", "",
              f"Machine (where this report was written): {machine}. Training time: {minutes:.1f} min summed over "
-             f"the {cell_count} cells' runs "
-             f"({training_seconds / max(cell_count, 1):.1f} s per cell), from each run's own wall time on the "
-             "machine that trained it (it grows when other jobs share the machine).", ""]
+             f"the runs of the {finished_count} finished cells"
+             + (f" of {cell_count}" if finished_count < cell_count else "")
+             + f" ({training_seconds / max(finished_count, 1):.1f} s per cell), from each run's own wall time on "
+             "the machine that trained it (it grows when other jobs share the machine).", ""]
+    lines += _block(WALL_CLOCK, kept, WALL_CLOCK_PLACEHOLDER) + [""]
     if partial:
         lines += ["**PARTIAL: some cells are missing or unfinished (see [grid.md](grid.md)).**", ""]
     lines += ["## Heatmaps", "", "The median final test accuracy over the seeds in each cell; the rows sorted by "
@@ -79,8 +91,8 @@ def write(path, tables, heatmaps, preset_line, rows, columns, splits, command, m
     lines += ["## Findings", ""]
     generated = findings.sections(tables)
     for question, heading in findings.QUESTIONS:
-        lines += [f"### {heading}", "", f"<!-- finding: {question} -->", kept.get(question, PLACEHOLDER),
-                  "<!-- end of finding -->", "", "Numbers (generated):", ""] + generated[question] + [""]
+        lines += ([f"### {heading}", ""] + _block(question, kept, PLACEHOLDER) + ["", "Numbers (generated):", ""]
+                  + generated[question] + [""])
     lines += settings_lines(rows, columns, splits)
     with open(path, "w", encoding="utf-8") as file:
         file.write("\n".join(lines).rstrip() + "\n")
