@@ -217,6 +217,15 @@ def test_worst_case_is_the_minimum_over_the_attack_cells_and_rows_sort_by_it():
     assert data.texts[0] == ("90.0", "80.0", "") and not data.partial
 
 
+def test_a_cell_missing_seeds_says_how_many_it_holds_on_a_line_of_its_own_in_the_heatmap():
+    row, column = settings.Row("a", "A", "average"), settings.column("lp")
+    cell = table.CellResult(row, column, (1, 2, 3), finals={1: 0.86, 3: 0.9}, diverged={3: 40},
+                            incomplete={2: "missing"})
+    assert table.cell_text(cell) == "88.0 [86.0, 90.0] † (2 of 3 seeds)"
+    assert table.cell_text(cell, spread=False) == "88.0 †\n(2 of 3 seeds)"
+    assert table.cell_text(table.CellResult(row, column, (1,), incomplete={1: "unfinished"})) == "unfinished"
+
+
 def test_heatmap_data_of_a_trained_grid(whole):
     (split,) = table.collect(_planned(whole[0])).values()
     data = table.heatmap_data(split, "preset micro")

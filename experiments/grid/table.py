@@ -180,7 +180,8 @@ def percent(value):
 
 def cell_text(cell, spread=True):
     """'91.4 [90.1, 92.0]' (several seeds; `spread`), '91.4' (one), with '†' when a seed diverged and
-    '(2 of 3 seeds)' when some are missing; 'missing' when none is in; '' for no cell."""
+    '(2 of 3 seeds)' when some are missing (on a line of its own without `spread`: a heatmap's cell is
+    narrow); 'missing' when none is in; '' for no cell."""
     if cell is None:
         return ""
     if not cell.finals:
@@ -191,7 +192,7 @@ def cell_text(cell, spread=True):
     if cell.diverged:
         text += " †"
     if cell.incomplete:
-        text += f" ({len(cell.finals)} of {len(cell.seeds)} seeds)"
+        text += ("\n" if not spread else " ") + f"({len(cell.finals)} of {len(cell.seeds)} seeds)"
     return text
 
 
