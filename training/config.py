@@ -291,10 +291,11 @@ def _check_run_folder(run_dir):
 
 def _check_options(config):
     """Calls the rule on zero gradients of the model's real d in a scratch graph (`training.dry_run`:
-    nothing runs; once per rule settings, `dry_run.once`), and the attack through `training.step.logged_names` (one dry run, which the run's
-    training step reuses), so that a bad --gar_options or --attack_options fails here, before any data
-    is loaded. For a dataset registered without its model, d is unknown: the attack's options are then
-    checked when the run builds its training step."""
+    nothing runs; once per rule settings, `dry_run.once`), and the attack through
+    `training.step.logged_names` (one dry run, which the run's training step reuses), so that a bad
+    --gar_options or --attack_options fails here, before any data is loaded. For a dataset registered
+    without its model, d is unknown: the attack's options are then checked when the run builds its
+    training step."""
     import aggregators
     import models
     import tensorflow as tf
