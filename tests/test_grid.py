@@ -217,6 +217,24 @@ def test_worst_case_is_the_minimum_over_the_attack_cells_and_rows_sort_by_it():
     assert data.texts[0] == ("90.0", "80.0", "") and not data.partial
 
 
+def test_a_worst_case_over_a_row_not_all_in_is_starred_wherever_it_is_written():
+    rows = [settings.Row(name, name.upper(), "average") for name in ("a", "b")]
+    columns = [settings.column(name) for name in ("none", "lp", "signflip")]
+    values = {"a": (0.9, 0.6, 0.7), "b": (0.9, 0.8, 0.5)}
+    split = table.SplitTable("iid", (1,), rows, columns, {(row.id, column.id): _result(row, column, values[row.id][j])
+                                                          for row in rows for j, column in enumerate(columns)})
+    split.cells[("b", "signflip")] = table.CellResult(rows[1], columns[2], (1,), incomplete={1: "unfinished"})
+    assert split.worst_case("b") == (0.8, ["lp"])  # over the cells in so far
+    assert (split.worst_text("a"), split.worst_text("b")) == ("60.0 (lp)", "80.0 * (lp)")
+    assert table.heatmap_data(split, "preset test").worst_texts == ("80.0 *", "60.0")
+    best = "\n".join(findings.best_worst_case({"iid": split}))
+    assert "| iid | B: 80.0 * (lp) | A: 60.0 (lp) |" in best and "* over the row's cells in so far" in best
+    strongest = findings.strongest_attacks(split)
+    assert "| B | lp | 80.0 * | 90.0 |" in strongest and "| A | lp | 60.0 | 90.0 |" in strongest
+    del split.cells[("b", "signflip")]  # a cell the grid does not hold: the row is complete
+    assert split.worst_text("b") == "80.0 (lp)" and "*" not in "\n".join(findings.best_worst_case({"iid": split}))
+
+
 def test_a_cell_missing_seeds_says_how_many_it_holds_on_a_line_of_its_own_in_the_heatmap():
     row, column = settings.Row("a", "A", "average"), settings.column("lp")
     cell = table.CellResult(row, column, (1, 2, 3), finals={1: 0.86, 3: 0.9}, diverged={3: 40},

@@ -69,13 +69,17 @@ def best_worst_case(tables):
     rows = []
     for table in tables.values():
         ranked = [row for row in table.sorted_rows() if not np.isnan(table.worst_case(row.id)[0])]
-        places = []
-        for row in ranked[:3]:
-            worst, reached = table.worst_case(row.id)
-            places.append(f"{row.label}: {percent(worst)} ({', '.join(reached)})")
+        places = [f"{row.label}: {table.worst_text(row.id)}" for row in ranked[:3]]
         rows.append([table.split] + places + [""] * (3 - len(places)))
-    return (["Worst case: the lowest final test accuracy (%) over the attacks, with the attack reaching it."] + [""]
+    return (["Worst case: the lowest final test accuracy (%) over the attacks, with the attack reaching it"
+             + _partial_legend(tables.values())] + [""]
             + markdown_table(["data", "best", "second", "third"], rows))
+
+
+def _partial_legend(tables):
+    """'.', or the meaning of '*' when a table is partial (`SplitTable.worst_text`)."""
+    return ("; * over the row's cells in so far (its worst case may still fall)." if any(
+        table.partial for table in tables) else ".")
 
 
 def strongest_attacks(table):
@@ -85,10 +89,12 @@ def strongest_attacks(table):
         worst, reached = table.worst_case(row.id)
         if not reached:
             continue
-        rows.append([row.label, ", ".join(reached), percent(worst), percent(table.value(row.id, NO_ATTACK))])
+        rows.append([row.label, ", ".join(reached), table.worst_text(row.id, attacks=False),
+                     percent(table.value(row.id, NO_ATTACK))])
     if not rows:
         return ["No attack column in this grid."]
-    return markdown_table(["rule", "strongest attack", "accuracy under it", "no attack"], rows)
+    legend = ["Final test accuracy (%, median over the seeds)" + _partial_legend([table]), ""]
+    return legend + markdown_table(["rule", "strongest attack", "accuracy under it", "no attack"], rows)
 
 
 def momentum_gamma(table):

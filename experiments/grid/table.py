@@ -107,6 +107,13 @@ class SplitTable:
         return all(cell.complete for (row, column), cell in self.cells.items()
                    if row == row_id and cell.column.attack != NO_ATTACK)
 
+    def worst_text(self, row_id, attacks=True):
+        """The row's worst case as text: '60.6', with ' *' while the row is not complete (`row_complete`)
+        and, with `attacks`, the columns reaching it ('60.6 * (alie-auto)'); '–' when it has none."""
+        worst, reached = self.worst_case(row_id)
+        text = percent(worst) + ("" if self.row_complete(row_id) else " *")
+        return text + (f" ({', '.join(reached)})" if attacks and reached else "")
+
     def sorted_rows(self):
         """The rows, best worst case first (rows without one last; ties keep the plan's order)."""
         def key(indexed):
@@ -227,8 +234,7 @@ def heatmap_data(table, preset_line):
     title = f"Final test accuracy (%), data {table.split}, {seeds_text}.{partial}"
     footer = (f"{preset_line}. Rows sorted by their worst case over the attacks (last column); † a seed diverged"
               + ("; * over the row's cells in so far." if table.partial else "."))
-    worst_texts = tuple(percent(value) + ("" if table.row_complete(row.id) else " *")
-                        for row, value in zip(rows, worst))
+    worst_texts = tuple(table.worst_text(row.id, attacks=False) for row in rows)
     return HeatmapData(title, footer, tuple(row.label for row in rows), tuple(column.label for column in table.columns),
                        values, texts, worst, worst_texts, table.partial)
 
@@ -250,11 +256,8 @@ def split_markdown(table):
              + ("; * over the row's cells in so far" if table.partial else "") + f"); † a seed diverged.{state}", ""]
     rows = []
     for row in table.sorted_rows():
-        worst, reached = table.worst_case(row.id)
-        worst_text = (percent(worst) + ("" if table.row_complete(row.id) else " *")
-                      + (f" ({', '.join(reached)})" if reached else ""))
         rows.append([row.label] + [cell_text(table.cells.get((row.id, column.id))) for column in table.columns]
-                    + [worst_text])
+                    + [table.worst_text(row.id)])
     lines += markdown_table(["rule"] + [column.label for column in table.columns] + ["worst case"], rows) + [""]
     searched = [column for column in table.columns if column.searched]
     if searched:
