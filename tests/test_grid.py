@@ -89,8 +89,9 @@ def test_processes_train_every_shard_then_write_the_unsharded_table(whole, tmp_p
 
     def in_this_process(commands):  # the shard commands' work, without new processes
         for index, shard_command in enumerate(commands):
-            assert shard_command[-1] == f"--shard={index}/{len(commands)}" and "--preset=micro" in shard_command
-            shards_run.append(_grid(results, out, shard=shard_command[-1].partition("=")[2]))
+            assert shard_command[-2:] == [f"--shard={index}/{len(commands)}", "--steal"]
+            assert "--preset=micro" in shard_command
+            shards_run.append(_grid(results, out, shard=shard_command[-2].partition("=")[2], steal=True))
 
     monkeypatch.setattr(command, "train_in_processes", in_this_process)
     paths = _grid(results, out, processes=2, shard_args=["--preset=micro"])
@@ -120,7 +121,7 @@ def test_the_shard_commands_repeat_the_flags_given(tmp_path):
         command.FLAGS.unparse_flags()
     assert flag_args == ["--preset=micro", "--seeds=1,2", f"--results_dir={tmp_path}"]
     assert command.shard_commands(2, flag_args) == [
-        [sys.executable, "-m", "experiments.grid", *flag_args, f"--shard={index}/2"] for index in range(2)]
+        [sys.executable, "-m", "experiments.grid", *flag_args, f"--shard={index}/2", "--steal"] for index in range(2)]
 
 
 def test_shards_partition_the_fixed_order(tmp_path):
@@ -135,6 +136,27 @@ def test_shards_partition_the_fixed_order(tmp_path):
                    key=lambda name: hashlib.sha256(name.encode()).hexdigest())
     assert {"|".join((cell.split, cell.row.id, cell.column.id)) for cell in shards[1]} == set(names[1::3])
     assert [cell.key for cell in shards[1]] == [key for key in keys if "|".join(key[2:3] + key[:2]) in names[1::3]]
+
+
+def test_a_stealing_shard_queues_its_cells_then_the_others_last_first(tmp_path):
+    planned = _planned(tmp_path, data=["iid", "dirichlet:0.5"])
+    mine, others = cells.training_order(cells.shard(planned, 1, 3)), cells.training_order(
+        cells.shard(planned, 0, 3) + cells.shard(planned, 2, 3))
+    queue = [cell.key for cell in cells.stealing_order(planned, 1, 3)]
+    assert len(mine) < len(planned) and sorted(queue) == sorted(cell.key for cell in planned)
+    assert queue == [cell.key for cell in mine] + [cell.key for cell in cells.training_order(
+        [cell for cell in planned if cell.key not in {mine_cell.key for mine_cell in mine}])][::-1]
+    assert set(queue[len(mine):]) == {cell.key for cell in others}
+
+
+def test_a_stealing_shard_alone_trains_the_whole_grid_with_the_same_numbers(whole, tmp_path, capsys):
+    selection = dict(rules=["average"], attacks=["none", "signflip"])  # 2 cells, one per shard of 2
+    assert _grid(tmp_path / "results", tmp_path / "out", shard="0/2", steal=True, **selection) == []
+    assert "[grid 0/2] 2 of 2 cells done" in capsys.readouterr().out
+    (alone,) = table.collect(_planned(tmp_path / "results", **selection)).values()
+    (reference,) = table.collect(_planned(whole[0])).values()
+    assert {key: cell.finals for key, cell in alone.cells.items()} == {
+        key: reference.cells[key].finals for key in alone.cells}
 
 
 def test_a_shard_holds_every_seed_of_its_groups_and_a_like_share_of_each_attack():
@@ -329,6 +351,7 @@ def test_plot_only_with_nothing_on_disk_writes_nothing(tmp_path):
     (["--shard=1"], "error: --shard takes i/k"),
     (["--processes=2", "--shard=0/2"], "error: --processes=2 runs every shard on this machine; it takes no --shard"),
     (["--processes=0"], "error: flag --processes=0: "),
+    (["--steal"], "error: --steal helps the other shards of a grid: it needs --shard=i/k with k > 1"),
     (["--seeds=3-1"], "error: --seeds range '3-1' is empty"),
     (["--seeds=,"], "error: --seeds names no seed"),
     (["--data=dirichlet:-1"], "error: --data: heterogeneity dirichlet:ALPHA needs a finite ALPHA > 0"),
@@ -352,7 +375,8 @@ def test_help_lists_the_flags(capsys):
         command_line.parser(command.FLAGS, command.__doc__)(["grid", "--help"])
     out = capsys.readouterr().out
     assert exit_info.value.code == 0 and out.startswith("The robustness grid")
-    for name in ("preset", "seeds", "rules", "attacks", "data", "shard", "processes", "plot_only", "results_dir", "out_dir",
+    for name in ("preset", "seeds", "rules", "attacks", "data", "shard", "processes", "steal", "plot_only", "results_dir",
+                 "out_dir",
                  "data_dir", "strategy", "replicas"):
         assert f"--{name}" in out or f"--[no]{name}" in out, name
 

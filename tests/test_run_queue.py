@@ -9,7 +9,8 @@ import os
 import pytest
 
 import training
-from training import metrics, run_folder, run_queue
+from training import metrics, run_folder, run_lock, run_queue
+from training.errors import RunInUse
 
 
 def _config(tmp_path, **changes):
@@ -88,3 +89,34 @@ def test_train_all_prints_the_eta_from_the_seeds_on_disk(tmp_path, monkeypatch, 
     assert lines == ["[test] 2 of 4 runs done, 2 left, ETA after the first run; now: b=1",
                      "[test] 3 of 4 runs done, 1 left, ETA 1m; now: b=64",  # 0.5 * 120 s, not 64 * 5 s
                      "[test] 4 of 4 runs done"]
+
+
+def test_processes_sharing_a_queue_leave_each_other_their_runs(tmp_path, monkeypatch, capsys):
+    clock = [0.0]
+    configs = {seed: _config(tmp_path, seed=seed) for seed in range(1, 6)}
+
+    def train(config, validated):
+        with run_lock.hold(run_folder.path(config)):  # RunInUse for the folder this test holds
+            if config.seed == 1:
+                clock[0] += 600.0
+                _write_run(configs[3], 10, 600.0)  # meanwhile another process finishes seed 3
+            elif config.seed == 5:
+                clock[0] += 600.0
+            _write_run(config, 10, 600.0)  # seed 4: finished by another process just before this one's turn
+
+    monkeypatch.setattr(run_queue.time, "time", lambda: clock[0])
+    monkeypatch.setattr(run_queue, "check_all", lambda configs: list(configs))
+    monkeypatch.setattr(training, "run", train)
+    items = [type("Item", (), {"config": config, "describe": lambda self, s=seed: f"seed {s}"})()
+             for seed, config in configs.items()]
+    with run_lock.hold(run_folder.path(configs[2])):  # another process trains seed 2
+        run_queue.train_all(items, "test", shared_by=2)
+    assert capsys.readouterr().out.splitlines() == [
+        "[test] 0 of 5 runs done, 5 left, ETA after the first run; now: seed 1",
+        "[test] 2 of 5 runs done, 3 left, ETA 15m; now: seed 2",  # 3 runs of 10 min, shared by 2
+        "[test] another process holds it: left to it",
+        "[test] 2 of 5 runs done, 3 left, ETA 15m; now: seed 4",  # seed 3 was skipped, seed 2 left to its holder
+        "[test] 3 of 5 runs done, 2 left, ETA 10m; now: seed 5",  # seed 4 took its trainer's 10 min, not 0 s
+        "[test] 4 of 5 runs done; other processes are training the other 1"]
+    with pytest.raises(RunInUse), run_lock.hold(run_folder.path(configs[2])):
+        run_queue.train_all(items[1:2], "test")  # not shared: a folder in use is an error

@@ -1,7 +1,8 @@
 """One writer per run folder: `hold(run_dir)` holds an exclusive `fcntl.flock` on `<run_dir>/lock` (the
 holder's PID written in it) for the duration of a `with` block.
 
-- Non-blocking: a second process on a folder in use gets `RunError` naming the folder and the holder's PID.
+- Non-blocking: a second process on a folder in use gets `RunInUse` (a `RunError`) naming the folder and the
+  holder's PID.
 - The lock belongs to the open file, so the OS releases it when the process dies however it dies: a lock
   file left by a killed process, its PID dead, does not block.
 - On leaving the block the file is deleted while still locked; a process that opened it meanwhile finds
@@ -19,7 +20,7 @@ import time
 
 from absl import logging
 
-from training.errors import RunError
+from training.errors import RunInUse
 
 NAME = "lock"
 
@@ -57,7 +58,7 @@ def _acquire(run_dir):
         except BlockingIOError:
             holder = _holder(descriptor)
             os.close(descriptor)
-            raise RunError(f"{run_dir} is in use by process {holder}, another run of the same settings; wait for "
+            raise RunInUse(f"{run_dir} is in use by process {holder}, another run of the same settings; wait for "
                            "it to end (or stop it), then rerun") from None
         except OSError as error:
             os.close(descriptor)
@@ -94,7 +95,7 @@ def _remove_empty(folders):
 
 @contextlib.contextmanager
 def hold(run_dir):
-    """Holds the lock of `run_dir` (created if missing) inside the block; `RunError` when another process
+    """Holds the lock of `run_dir` (created if missing) inside the block; `RunInUse` when another process
     holds it."""
     created = _missing_folders(run_dir)
     os.makedirs(run_dir, exist_ok=True)

@@ -8,7 +8,8 @@ Used by `python -m experiments.reproduce` (every run of the paper's figures) and
 experiments.grid` (every cell of the robustness grid). A queued item is anything with a `config`
 (`training.RunConfig`) and a `describe()` (the text after "now:"). Finished runs are reused and unfinished
 ones resume from their checkpoint (`training.run`), so a rerun after an interruption trains only what is
-left, and a finished queue trains nothing.
+left, and a finished queue trains nothing. Several processes can share a queue on one results folder
+(`train_all`'s `shared_by`): a run folder is locked while trained, so each run is trained by one of them.
 
 The ETA (`Estimate`): a run whose settings were already trained on other seeds (runs of the queue finished
 on disk) is predicted from their median seconds per step, by their own wall times, scaled by how fast this
@@ -28,6 +29,7 @@ import time
 import numpy as np
 
 from training import run_folder
+from training.errors import RunInUse
 from training.config import derived_run_name
 
 
@@ -129,10 +131,15 @@ def duration(seconds):
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{max(minutes, 1)}m"
 
 
-def train_all(items, label, noun=("run", "runs"), image_cost=None):
+def train_all(items, label, noun=("run", "runs"), image_cost=None, shared_by=1):
     """Trains (or reuses, or resumes) every item (each run folder once), after validating them all, with one
     progress line per item still to train: `[label] 4 of 7 runs done, 3 left, ETA 12m; now: <describe()>`,
-    then `[label] 7 of 7 runs done`. `noun`: (singular, plural) of what is counted."""
+    then `[label] 7 of 7 runs done`. `noun`: (singular, plural) of what is counted.
+
+    `shared_by` = k > 1: k processes (this one among them) train the same items on one results folder, each
+    in its own order: an item whose folder another process holds (`training.errors.RunInUse`) is left to
+    it, one another process has finished is skipped, the counts are those on disk, and the ETA is the work
+    left divided among the k."""
     import training
 
     unique = {}
@@ -142,22 +149,42 @@ def train_all(items, label, noun=("run", "runs"), image_cost=None):
     check_all(item.config for item in items)
     before = {run_dir: steps_done(item.config) for run_dir, item in unique.items()}
     left = {run_dir: item.config.steps - before[run_dir] for run_dir, item in unique.items()}  # steps
-    done = sum(1 for run_dir in unique if left[run_dir] == 0)
     estimate = Estimate([item.config for run_dir, item in unique.items() if left[run_dir] == 0], image_cost)
     for run_dir, item in unique.items():
+        if shared_by > 1:
+            _forget_finished(left, unique)
         if left[run_dir] == 0:
             continue
         remaining = estimate.remaining([(unique[other].config, steps) for other, steps in left.items() if steps])
-        eta = f"ETA {duration(remaining)}" if remaining is not None else f"ETA after the first {noun[0]}"
+        eta = (f"ETA {duration(remaining / shared_by)}" if remaining is not None
+               else f"ETA after the first {noun[0]}")
+        done = sum(1 for steps in left.values() if steps == 0)
         print(f"[{label}] {done} of {len(items)} {noun[1]} done, {len(items) - done} left, {eta}; "
               f"now: {item.describe()}", flush=True)
-        started = time.time()
-        training.run(item.config, validated=True)
-        last_step = _time_trained(item.config)[0] or item.config.steps  # a diverged run stops before its last
-        estimate.record(item.config, last_step - before[run_dir], time.time() - started)
+        started, trained_before = time.time(), _time_trained(item.config)
+        try:
+            training.run(item.config, validated=True)
+        except RunInUse:
+            if shared_by == 1:
+                raise
+            print(f"[{label}] another process holds it: left to it", flush=True)
+            continue
+        trained = _time_trained(item.config)
+        last_step = trained[0] or item.config.steps  # a diverged run stops before its last
+        # another process may have finished it just before this one got its folder: then its own wall time
+        seconds = max(time.time() - started, trained[1] - trained_before[1])
+        estimate.record(item.config, last_step - before[run_dir], seconds)
         left[run_dir] = 0
-        done += 1
-    print(f"[{label}] {len(items)} of {len(items)} {noun[1]} done", flush=True)
+    done = sum(1 for steps in left.values() if steps == 0)
+    others = "" if done == len(items) else f"; other processes are training the other {len(items) - done}"
+    print(f"[{label}] {done} of {len(items)} {noun[1]} done{others}", flush=True)
+
+
+def _forget_finished(left, unique):
+    """Sets to 0 the steps left of the runs in `left` that are now finished on disk (by another process)."""
+    for run_dir, steps in left.items():
+        if steps and run_folder.state(run_dir, unique[run_dir].config.steps).finished:
+            left[run_dir] = 0
 
 
 def machine():

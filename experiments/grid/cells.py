@@ -118,3 +118,12 @@ def shard(cells, index, count):
     dealing order, in the order of `cells`."""
     mine = set(dealing_order(dict.fromkeys(map(group, cells)))[index::count])
     return [cell for cell in cells if group(cell) in mine]
+
+
+def stealing_order(cells, index, count):
+    """The queue of shard i of k (i = `index`, k = `count`) that helps the others once its own cells are done:
+    its cells in `training_order`, then the other shards' cells in reverse `training_order`, so that it takes
+    the cells the others would reach last (and the processes meet in the middle of the slowest queue)."""
+    mine = training_order(shard(cells, index, count))
+    keys = {cell.key for cell in mine}
+    return mine + training_order([cell for cell in cells if cell.key not in keys])[::-1]

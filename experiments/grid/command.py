@@ -16,12 +16,13 @@ and an ETA. --rules and --attacks take the preset's row and column ids, or any r
 name (a row of its own) and any attack name; Average without attack, the reference, is always in.
 --shard=i/k trains only shard i of k: the groups (split, row, column, with every seed) i, i + k, ... of a
 fixed dealing order that gives each shard a like share of the costly rules and attacks (cells.py), and writes
-no report: give every shard the same other flags, then --plot_only merges. --processes=k runs the k shards
-on this machine, each with one TensorFlow thread, then writes the report: on 2 cores, 2 single-threaded
-shards train 1.32x the cells per hour of one process using both cores, with the same numbers (a grid's
-steps are small; docs/performance.md). --plot_only trains nothing and
-reports what is on disk, marking a grid with missing or unfinished cells PARTIAL; with nothing on disk it
-writes nothing (exit 2).
+no report: give every shard the same other flags, then --plot_only merges. --steal: once its cells are
+trained, a shard trains the other shards' cells that no process holds, from the end of their queues (a run
+folder is locked while trained). --processes=k runs the k shards on this machine, stealing, each with one
+TensorFlow thread, then writes the report: on 2 cores, 2 single-threaded shards train 1.32x the cells per
+hour of one process using both cores, with the same numbers (a grid's steps are small;
+docs/performance.md). --plot_only trains nothing and reports what is on disk, marking a grid with missing or
+unfinished cells PARTIAL; with nothing on disk it writes nothing (exit 2).
 
 Writes <out_dir> (the paper preset) or <out_dir>/<preset>/ (the others): grid_<split>.png (one heatmap per
 data split, ':' written '-'), grid.md (per split: median [min, max] over the seeds per cell, the factor
@@ -57,9 +58,13 @@ flags.DEFINE_list("data", None, "Data splits, e.g. iid,dirichlet:0.5 (unset: the
 flags.DEFINE_string("shard", None, "i/k: train only shard i of k (0 <= i < k): the groups (split, row, column, "
                     "every seed) i, i+k, i+2k, ... of a fixed dealing order, for k processes sharing a results "
                     "folder; no report (--plot_only merges).", flag_values=FLAGS)
-flags.DEFINE_integer("processes", 1, "Train with k processes on this machine (--shard=i/k each, one TensorFlow "
-                     "thread each), then write the report; k = the cores is fastest.", lower_bound=1,
+flags.DEFINE_integer("processes", 1, "Train with k processes on this machine (--shard=i/k --steal each, one "
+                     "TensorFlow thread each), then write the report; k = the cores is fastest.", lower_bound=1,
                      flag_values=FLAGS)
+flags.DEFINE_bool("steal", False, "With --shard=i/k: once its own cells are trained, train the other shards' cells "
+                  "that no process holds, from the end of their queues (a run folder is locked while trained, so "
+                  "no cell is trained twice; leave it off where the results folder's filesystem has no working "
+                  "flock).", flag_values=FLAGS)
 flags.DEFINE_bool("plot_only", False, "Train nothing: report the cells on disk (PARTIAL when some are missing).",
                   flag_values=FLAGS)
 flags.DEFINE_string("results_dir", "results", "Runs go to <results_dir>/grid/<preset>/<run>.", flag_values=FLAGS)
@@ -113,29 +118,36 @@ def command_text(preset_name, rules, attacks, data, seeds):
 
 def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, shard=None, plot_only=False,
              results_dir="results", out_dir=os.path.join("docs", "grid"), data_dir=None, command=None, processes=1,
-             shard_args=None, **run_options):
+             shard_args=None, steal=False, **run_options):
     """Trains (unless `plot_only`) the cells of this process's shard, then, unsharded, writes the report.
     `preset`: a preset name or a `presets.Preset`; `command`: the report's "written by" line (None: made
     from the arguments); `processes` > 1: the cells are trained by that many shard processes
-    (`shard_commands` of this command's flags `shard_args`). Returns the paths written ([] for a
-    shard)."""
+    (`shard_commands` of this command's flags `shard_args`, each stealing); `steal`: a shard then trains
+    the other shards' cells no process holds (`cells.stealing_order`). Returns the paths written ([] for
+    a shard)."""
     preset = presets.get(preset) if isinstance(preset, str) else preset
     rows, columns, splits = select(preset, rules, attacks, data, seeds)
     index, count = cells_lib.parse_shard(shard)
     if processes > 1 and shard:
         raise ValueError(f"--processes={processes} runs every shard on this machine; it takes no --shard (got "
                          f"--shard={shard})")
+    if steal and count == 1 and processes == 1:
+        raise ValueError("--steal helps the other shards of a grid: it needs --shard=i/k with k > 1")
     planned = cells_lib.plan(preset, rows, columns, splits, results_dir, data_dir, **run_options)
     if processes > 1 and not plot_only:
         run_queue.check_all(cell.config for cell in planned)  # a bad setting fails here, not once per shard
         train_in_processes(shard_commands(processes, shard_args))
     elif not plot_only:
-        mine = cells_lib.shard(planned, index, count)
         label = "grid" if count == 1 else f"grid {index}/{count}"
-        run_queue.train_all(cells_lib.training_order(mine), label, noun=("cell", "cells"))
+        if steal and count > 1:
+            run_queue.train_all(cells_lib.stealing_order(planned, index, count), label, noun=("cell", "cells"),
+                                shared_by=count)
+        else:
+            mine = cells_lib.shard(planned, index, count)
+            run_queue.train_all(cells_lib.training_order(mine), label, noun=("cell", "cells"))
         if count > 1:
-            print(f"[{label}] its {len(mine)} of {len(planned)} cells are trained; the report is written once every "
-                  "shard is done (--plot_only)", flush=True)
+            print(f"[{label}] this shard is done; the report is written once every shard is done (--plot_only)",
+                  flush=True)
             return []
     if not table.anything_on_disk(planned):
         raise ValueError(f"no cell of this grid is finished under {cells_lib.results_dir(results_dir, preset.name)}; "
@@ -174,8 +186,9 @@ SINGLE_THREADED = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 
 def shard_commands(count, flag_args):
-    """The k commands of `--processes=k`: this command's `flag_args` (without --processes) plus --shard=i/k."""
-    return [[sys.executable, "-m", "experiments.grid", *flag_args, f"--shard={index}/{count}"]
+    """The k commands of `--processes=k`: this command's `flag_args` (without --processes) plus --shard=i/k
+    and --steal (a shard done early helps the others)."""
+    return [[sys.executable, "-m", "experiments.grid", *flag_args, f"--shard={index}/{count}", "--steal"]
             for index in range(count)]
 
 
@@ -200,7 +213,8 @@ def main(argv):
     try:
         run_grid(FLAGS.preset, FLAGS.rules, FLAGS.attacks, FLAGS.data, FLAGS.seeds, FLAGS.shard, FLAGS.plot_only,
                  FLAGS.results_dir, FLAGS.out_dir, FLAGS.data_dir, command_line.as_typed("experiments.grid"),
-                 processes=FLAGS.processes, shard_args=_flag_args(exclude=("processes",)),
+                 processes=FLAGS.processes, shard_args=_flag_args(exclude=("processes", "steal")),
+                 steal=FLAGS.steal,
                  **command_line.run_options(FLAGS, ["strategy", "replicas"]))
     except ValueError as error:
         command_line.fail(str(error))

@@ -86,7 +86,7 @@ def strongest_attacks(table):
     """(c) for one split."""
     rows = []
     for row in table.rows:
-        worst, reached = table.worst_case(row.id)
+        reached = table.worst_case(row.id)[1]
         if not reached:
             continue
         rows.append([row.label, ", ".join(reached), table.worst_text(row.id, attacks=False),
