@@ -29,8 +29,8 @@ import time
 import numpy as np
 
 from training import run_folder
-from training.errors import RunInUse
 from training.config import derived_run_name
+from training.errors import RunInUse
 
 
 def check_all(configs):

@@ -139,7 +139,7 @@ def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, sh
         train_in_processes(shard_commands(processes, shard_args))
     elif not plot_only:
         label = "grid" if count == 1 else f"grid {index}/{count}"
-        if steal and count > 1:
+        if steal:  # count > 1 (checked above)
             run_queue.train_all(cells_lib.stealing_order(planned, index, count), label, noun=("cell", "cells"),
                                 shared_by=count)
         else:
