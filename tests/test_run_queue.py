@@ -62,9 +62,20 @@ def test_seeds_on_disk_give_the_eta_scaled_by_this_sessions_speed(tmp_path):
     estimate = run_queue.Estimate(finished)
     estimate.record(small, steps=10, seconds=10.0)  # predicted 20 s: this session runs at half the time
     assert estimate.remaining([(big, 10)]) == pytest.approx(0.5 * 12 * 10)
-    # a rate alone, measured on the small run, would say 64 times its 10 s
+    # settings not on disk: the rate of every run, on disk (their 390 s scaled by 0.5) and in this session
+    pooled = (3 * 10 * 5 * 64 + 10 * 5 * 1 + 5 * 5 * 1 + 10 * 5 * 1) / (0.5 * (360 + 20 + 10) + 10)
     assert estimate.remaining([(big, 10), (_config(tmp_path, gar="median"), 10)]) == pytest.approx(
-        60 + 10 * 5 * 4 / (10 * 5 * 1 / 10.0))
+        60 + 10 * 5 * 4 / pooled)  # this session's rate alone, on its one small run: 40 s
+
+
+def test_a_slow_first_run_does_not_set_the_rate_when_runs_are_on_disk(tmp_path):
+    finished = [_config(tmp_path, seed=seed) for seed in (2, 3, 4)]
+    for config in finished:
+        _write_run(config, 10, 10.0)  # 1 s per step
+    estimate = run_queue.Estimate(finished)
+    estimate.record(_config(tmp_path, gar="median"), steps=10, seconds=100.0)  # no seed on disk: scale 1
+    left = [(_config(tmp_path, gar="trimmed-mean"), 10)]  # the same work per step
+    assert estimate.remaining(left) == pytest.approx(130 / 4)  # 4 runs' work in 130 s, not the session's 100 s
 
 
 def test_train_all_prints_the_eta_from_the_seeds_on_disk(tmp_path, monkeypatch, capsys):

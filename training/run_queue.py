@@ -15,10 +15,13 @@ The ETA (`Estimate`): a run whose settings were already trained on other seeds (
 on disk) is predicted from their median seconds per step, by their own wall times, scaled by how fast this
 session trains such runs against that prediction (the disk's runs may come from another machine or load).
 Any other run: its work left, in images through the model (steps x n x batch size, weighted per dataset by
-`image_cost`), divided by the rate measured in this session on that dataset (work units per second), or,
-for a dataset not measured yet, by the rate over every dataset measured. Runs of one figure can differ
-a hundredfold in work per step yet by less in time (a step has fixed costs), so a rate alone, measured
-on the smallest run first, can overstate the rest severalfold; the seeds already on disk do not.
+`image_cost`), divided by the rate (work units per second) of the queue's runs of that dataset trained in
+this session and finished on disk (their time scaled the same way), or, for a dataset with neither, by
+the rate over every dataset. Runs of one figure can differ a hundredfold in work per step yet by less in
+time (a step has fixed costs), so a rate alone, measured on the smallest run first, can overstate the
+rest severalfold; the seeds already on disk do not. Likewise a resumed grid's first cell may be among its
+slowest (the paper grid's geometric median under ALIE with z=auto: 13 times its mean cell, so that its
+first ETA after a resume said 47 hours instead of about 5): the cells finished on disk weigh in.
 """
 
 import dataclasses
@@ -85,10 +88,13 @@ class Estimate:
         """`finished`: configs of the queue's runs finished on disk before this session."""
         self.image_cost = image_cost
         self.per_step = {}  # settings -> seconds per step of each seed finished on disk
+        self.disk_work, self.disk_seconds = {}, {}  # per dataset, finished on disk
         for config in finished:
             steps, seconds = _time_trained(config)
             if steps > 0 and np.isfinite(seconds):
                 self.per_step.setdefault(_settings(config), []).append(seconds / steps)
+                _add(self.disk_work, config.dataset, work(config, steps, image_cost))
+                _add(self.disk_seconds, config.dataset, seconds)
         self.work, self.seconds = {}, {}  # per dataset, trained in this session
         self.measured = self.predicted = 0.0  # this session's runs with seeds on disk: seconds, and predicted
 
@@ -104,17 +110,20 @@ class Estimate:
         if predicted is not None:
             self.measured += seconds
             self.predicted += predicted
-        dataset = config.dataset
-        self.work[dataset] = self.work.get(dataset, 0.0) + work(config, steps, self.image_cost)
-        self.seconds[dataset] = self.seconds.get(dataset, 0.0) + seconds
+        _add(self.work, config.dataset, work(config, steps, self.image_cost))
+        _add(self.seconds, config.dataset, seconds)
 
     def remaining(self, left):
         """Seconds to train `left` [(config, steps left)]; None before this session's first run."""
         if not self.seconds or sum(self.seconds.values()) <= 0:
             return None
         scale = self.measured / self.predicted if self.predicted > 0 else 1.0
-        rates = {name: self.work[name] / self.seconds[name] for name in self.seconds if self.seconds[name] > 0}
-        fallback = sum(self.work.values()) / sum(self.seconds.values())
+        pooled_work, pooled_seconds = dict(self.work), dict(self.seconds)
+        for name in self.disk_seconds:
+            _add(pooled_work, name, self.disk_work[name])
+            _add(pooled_seconds, name, scale * self.disk_seconds[name])
+        rates = {name: pooled_work[name] / pooled_seconds[name] for name in pooled_seconds if pooled_seconds[name] > 0}
+        fallback = sum(pooled_work.values()) / sum(pooled_seconds.values())
         total = 0.0
         for config, steps in left:
             from_disk = self._from_disk(config, steps)
@@ -123,6 +132,10 @@ class Estimate:
             else:
                 total += work(config, steps, self.image_cost) / max(rates.get(config.dataset, fallback), 1e-300)
         return total
+
+
+def _add(totals, key, value):
+    totals[key] = totals.get(key, 0.0) + value
 
 
 def duration(seconds):
