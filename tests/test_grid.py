@@ -297,17 +297,21 @@ def test_the_leeway_is_the_median_over_the_steps_of_gamma_over_the_spread():
 def test_the_momentum_finding_divides_gamma_by_the_spread():
     plain = settings.row("krum")
     moving = settings.row("krum+momentum")
-    lp = settings.column("lp")
+    lp, linf = settings.column("lp"), settings.column("linf")
     cells = {}
-    for row, gamma, leeway, final in ((plain, 4.0, 8.0, 0.2), (moving, 1.0, 6.0, 0.9)):
-        result = table.CellResult(row, lp, (1, 2))
-        result.finals = {1: final, 2: final}
-        result.factors = {1: gamma, 2: gamma}
-        result.leeways = {1: leeway - 1, 2: leeway + 1}  # median: leeway
-        cells[(row.id, "lp")] = result
-    split = table.SplitTable("iid", (1, 2), [plain, moving], [lp], cells)
-    (line,) = [line for line in findings.momentum_gamma(split) if line.startswith("| Krum |")]
-    assert line == "| Krum | 4 | 1 | 0.25 | 8 | 6 | 0.75 | 20.0 | 90.0 |"
+    for column, scale in ((lp, 1.0), (linf, 0.5)):
+        for row, gamma, leeway, final in ((plain, 4.0, 8.0, 0.2), (moving, 1.0, 6.0, 0.9)):
+            result = table.CellResult(row, column, (1, 2))
+            result.finals = {1: final, 2: final}
+            result.factors = {1: scale * gamma, 2: scale * gamma}
+            result.leeways = {1: scale * leeway - 1, 2: scale * leeway + 1}  # median: scale * leeway
+            cells[(row.id, column.id)] = result
+    split = table.SplitTable("iid", (1, 2), [plain, moving], [lp, linf], cells)
+    lines = findings.momentum_gamma(split)
+    assert [line for line in lines if line.startswith("| Krum |")] == [
+        "| Krum | 4 | 1 | 0.25 | 8 | 6 | 0.75 | 20.0 | 90.0 |",  # lp
+        "| Krum | 2 | 0.5 | 0.25 | 4 | 3 | 0.75 | 20.0 | 90.0 |"]  # linf
+    assert lines[0].startswith("lp's gamma") and any(line.startswith("linf's gamma") for line in lines)
     assert "gamma / delta_bar" in table.split_markdown(split)
 
 

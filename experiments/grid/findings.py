@@ -5,8 +5,9 @@ written after the paper-preset run; `report` keeps it between markers):
     no-attack cell, beside the same rule without the chain or the momentum;
 (b) the row with the best worst case, per split (and the next two);
 (c) the strongest attack against each row (the column of its worst case);
-(d) for the rows with and without momentum, the median gamma of `lp`, and gamma / delta_bar: gamma in
-    units of the honest submissions' spread (appendix B.1; under momentum the submissions are the momenta).
+(d) for the rows with and without momentum, the median gamma of `lp` and of `linf`, and gamma / delta_bar:
+    gamma in units of the honest submissions' spread (appendix B.1; under momentum the submissions are the
+    momenta).
 """
 
 import numpy as np
@@ -98,31 +99,35 @@ def strongest_attacks(table):
 
 
 def momentum_gamma(table):
-    """(d) for one split."""
+    """(d) for one split: a table per paper attack in the grid."""
     rows_by_id = {row.id: row for row in table.rows}
     pairs = [(rows_by_id[row.without_momentum], row) for row in table.rows
              if row.without_momentum and row.without_momentum in rows_by_id]
-    if not pairs or not any(column.id == "lp" for column in table.columns):
-        return ["No pair of rows with and without momentum under lp in this grid."]
-    rows = []
-    for plain, moving in pairs:
-        line = [plain.label]
-        for measure in ("factor", "leeway"):
-            values = [_lp_cell_value(table, row.id, measure) for row in (plain, moving)]
-            ratio = f"{values[1] / values[0]:.3g}" if None not in values and values[0] else "–"
-            line += [("–" if value is None else f"{value:.3g}") for value in values] + [ratio]
-        rows.append(line + [percent(table.value(plain.id, "lp")), percent(table.value(moving.id, "lp"))])
-    return (["lp's gamma, and gamma / delta_bar (gamma in units of the honest submissions' spread, appendix B.1; "
-             "under momentum the submissions are the momenta): per run the median over the steps, then the "
-             "median over the seeds; final test accuracy (%) under lp."] + [""]
-            + markdown_table(["rule", "gamma, no momentum", "gamma, momentum", "ratio",
-                              "gamma / delta_bar, no momentum", "gamma / delta_bar, momentum", "ratio",
-                              "accuracy, no momentum", "accuracy, momentum"], rows))
+    attacks = [column.id for column in table.columns if column.id in PAPER_ATTACKS]
+    if not pairs or not attacks:
+        return ["No pair of rows with and without momentum under lp or linf in this grid."]
+    lines = []
+    for attack in attacks:
+        rows = []
+        for plain, moving in pairs:
+            line = [plain.label]
+            for measure in ("factor", "leeway"):
+                values = [_cell_value(table, row.id, attack, measure) for row in (plain, moving)]
+                ratio = f"{values[1] / values[0]:.3g}" if None not in values and values[0] else "–"
+                line += [("–" if value is None else f"{value:.3g}") for value in values] + [ratio]
+            rows.append(line + [percent(table.value(plain.id, attack)), percent(table.value(moving.id, attack))])
+        lines += ([f"{attack}'s gamma, and gamma / delta_bar (gamma in units of the honest submissions' spread, "
+                   "appendix B.1; under momentum the submissions are the momenta): per run the median over the "
+                   f"steps, then the median over the seeds; final test accuracy (%) under {attack}."] + [""]
+                  + markdown_table(["rule", "gamma, no momentum", "gamma, momentum", "ratio",
+                                    "gamma / delta_bar, no momentum", "gamma / delta_bar, momentum", "ratio",
+                                    "accuracy, no momentum", "accuracy, momentum"], rows) + [""])
+    return lines[:-1]
 
 
-def _lp_cell_value(table, row_id, measure):
-    """The lp cell's median `factor` or `leeway` over the seeds, None when it has none."""
-    cell = table.cells.get((row_id, "lp"))
+def _cell_value(table, row_id, column_id, measure):
+    """The cell's median `factor` or `leeway` over the seeds, None when it has none."""
+    cell = table.cells.get((row_id, column_id))
     return getattr(cell, measure) if cell else None
 
 
