@@ -164,8 +164,8 @@ def train_all(items, label, noun=("run", "runs"), image_cost=None, shared_by=1):
     left = {run_dir: item.config.steps - before[run_dir] for run_dir, item in unique.items()}  # steps
     estimate = Estimate([item.config for run_dir, item in unique.items() if left[run_dir] == 0], image_cost)
     for run_dir, item in unique.items():
-        if shared_by > 1:
-            _forget_finished(left, unique)
+        if left[run_dir] and shared_by > 1:
+            _forget_finished(left, unique)  # this run and the others: the counts below are those on disk
         if left[run_dir] == 0:
             continue
         remaining = estimate.remaining([(unique[other].config, steps) for other, steps in left.items() if steps])

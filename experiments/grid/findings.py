@@ -12,7 +12,7 @@ written after the paper-preset run; `report` keeps it between markers):
 
 import numpy as np
 
-from experiments.grid.table import NO_ATTACK, markdown_table, percent
+from experiments.grid.table import NO_ATTACK, STARRED, markdown_table, percent
 
 PAPER_ATTACKS = ("lp", "linf")
 
@@ -79,8 +79,7 @@ def best_worst_case(tables):
 
 def _partial_legend(tables):
     """'.', or the meaning of '*' when a table is partial (`SplitTable.worst_text`)."""
-    return ("; * over the row's cells in so far (its worst case may still fall)." if any(
-        table.partial for table in tables) else ".")
+    return f"; {STARRED} (its worst case may still fall)." if any(table.partial for table in tables) else "."
 
 
 def strongest_attacks(table):

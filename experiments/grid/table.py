@@ -25,6 +25,7 @@ import numpy as np
 from training import run_folder
 
 NO_ATTACK = "none"
+STARRED = "* over the row's cells in so far"  # the legend of a worst case marked by `SplitTable.worst_text`
 
 
 @dataclasses.dataclass
@@ -233,7 +234,7 @@ def heatmap_data(table, preset_line):
     partial = " PARTIAL: some cells are missing or unfinished." if table.partial else ""
     title = f"Final test accuracy (%), data {table.split}, {seeds_text}.{partial}"
     footer = (f"{preset_line}. Rows sorted by their worst case over the attacks (last column); † a seed diverged"
-              + ("; * over the row's cells in so far." if table.partial else "."))
+              + (f"; {STARRED}." if table.partial else "."))
     worst_texts = tuple(table.worst_text(row.id, attacks=False) for row in rows)
     return HeatmapData(title, footer, tuple(row.label for row in rows), tuple(column.label for column in table.columns),
                        values, texts, worst, worst_texts, table.partial)
@@ -253,7 +254,7 @@ def split_markdown(table):
     lines = [f"## Data: {table.split} ({seeds})", "",
              "Final test accuracy (%): the median over the seeds [min, max]; rows sorted by their worst case "
              "over the attacks (last column, with the attack reaching it"
-             + ("; * over the row's cells in so far" if table.partial else "") + f"); † a seed diverged.{state}", ""]
+             + (f"; {STARRED}" if table.partial else "") + f"); † a seed diverged.{state}", ""]
     rows = []
     for row in table.sorted_rows():
         rows.append([row.label] + [cell_text(table.cells.get((row.id, column.id))) for column in table.columns]
