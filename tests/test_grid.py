@@ -6,6 +6,7 @@ resuming an interrupted cell, a finished grid retraining nothing, bad values, a 
 import dataclasses
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ import tensorflow as tf
 
 from aggregators import registry
 from aggregators.rule import Rule
-from experiments.grid import cells, command, findings, presets, report, settings, table
+from experiments.grid import cells, command, findings, presets, record, report, settings, table
 from interrupting import steps_raising_at
 from training import command_line, datasets, loop, run_folder
 
@@ -53,6 +54,11 @@ def _planned(results, **changes):
     return cells.plan(MICRO, rows, columns, splits, str(results))
 
 
+def _collect(planned):
+    """{split: SplitTable} of the planned cells' runs on disk."""
+    return table.collect(planned, record.gather(planned, {}))
+
+
 def _forbid_training(monkeypatch):
     monkeypatch.setattr(loop, "make_train_step", lambda *args, **kwargs: pytest.fail("a finished cell trained"))
 
@@ -74,7 +80,7 @@ def test_sharded_then_merged_gives_the_unsharded_table(whole, tmp_path, capsys):
     assert "PARTIAL" in open(out / "micro" / "grid.md").read().splitlines()[0]
     assert "PARTIAL" in open(out / "micro" / "README.md").read()
     assert "summed over the runs of the 3 finished cells of 6 (" in open(out / "micro" / "README.md").read()
-    assert len(partial) == 3  # grid_iid.png, grid.md, README.md
+    assert len(partial) == 4  # grid_iid.png, grid.md, README.md, cells.csv
     _grid(results, out, shard="1/2")
     _grid(results, out, plot_only=True)
     merged = open(out / "micro" / "grid.md").read()
@@ -95,7 +101,7 @@ def test_processes_train_every_shard_then_write_the_unsharded_table(whole, tmp_p
 
     monkeypatch.setattr(command, "train_in_processes", in_this_process)
     paths = _grid(results, out, processes=2, shard_args=["--preset=micro"])
-    assert shards_run == [[], []] and len(paths) == 3
+    assert shards_run == [[], []] and len(paths) == 4
     assert open(out / "micro" / "grid.md").read() == open(whole[1] / "grid.md").read()
 
 
@@ -153,8 +159,8 @@ def test_a_stealing_shard_alone_trains_the_whole_grid_with_the_same_numbers(whol
     selection = dict(rules=["average"], attacks=["none", "signflip"])  # 2 cells, one per shard of 2
     assert _grid(tmp_path / "results", tmp_path / "out", shard="0/2", steal=True, **selection) == []
     assert "[grid 0/2] 2 of 2 cells done" in capsys.readouterr().out
-    (alone,) = table.collect(_planned(tmp_path / "results", **selection)).values()
-    (reference,) = table.collect(_planned(whole[0])).values()
+    (alone,) = _collect(_planned(tmp_path / "results", **selection)).values()
+    (reference,) = _collect(_planned(whole[0])).values()
     assert {key: cell.finals for key, cell in alone.cells.items()} == {
         key: reference.cells[key].finals for key in alone.cells}
 
@@ -198,6 +204,61 @@ def test_a_finished_grid_trains_nothing(whole, tmp_path, monkeypatch, capsys):
     _grid(whole[0], tmp_path)
     out = capsys.readouterr().out
     assert "[grid] 6 of 6 cells done" in out and "now:" not in out
+
+
+def _published(whole, tmp_path):
+    """A copy of the whole grid's report folder (its record included): what a clone of the project holds."""
+    out = tmp_path / "out"
+    shutil.copytree(whole[1], out / "micro")
+    return out
+
+
+def test_the_record_alone_writes_the_same_report(whole, tmp_path, monkeypatch):
+    out = _published(whole, tmp_path)
+    _forbid_training(monkeypatch)
+    paths = _grid(tmp_path / "no-results", out, plot_only=True)  # no run on disk: every number from cells.csv
+    assert [os.path.basename(path) for path in paths] == ["grid_iid.png", "grid.md", "README.md", "cells.csv"]
+    for name in ("grid.md", "README.md", "cells.csv"):
+        assert open(out / "micro" / name).read() == open(whole[1] / name).read(), name
+
+
+def test_a_recorded_cell_is_not_trained_again(whole, tmp_path, capsys):
+    out = _published(whole, tmp_path)
+    lines = open(out / "micro" / "cells.csv").read().splitlines()
+    assert lines[0] == ",".join(record.FIELDS) and len(lines) == 7  # 6 cells
+    dropped = next(line for line in lines if ",krum,lp," in line)
+    open(out / "micro" / "cells.csv", "w").write("\n".join(line for line in lines if line != dropped) + "\n")
+    results = tmp_path / "results"
+    _grid(results, out)
+    printed = capsys.readouterr().out
+    assert "5 of the 6 cells are in " in printed and "[grid] 1 of 1 cells done" in printed
+    trained = [cell.key for cell in _planned(results) if cell.state().status != run_folder.MISSING]
+    assert trained == [("krum", "lp", "iid", 1)]
+    assert open(out / "micro" / "grid.md").read() == open(whole[1] / "grid.md").read()
+    def without_seconds(text_lines):  # the retrained cell's training time differs
+        return sorted(line.rpartition(",")[0] for line in text_lines)
+
+    assert without_seconds(open(out / "micro" / "cells.csv").read().splitlines()) == without_seconds(lines)
+
+
+def test_the_record_round_trips_every_number_and_keeps_the_rows_of_other_cells(tmp_path):
+    (cell,) = _planned(tmp_path / "results", rules=["average"], attacks=["none"])
+    numbers = record.Numbers(0.1 + 0.2, factor=None, leeway=1 / 3, diverged_at=17, seconds=2.5e-7)
+    other = {"split": "iid", "seed": "9", "row": "x", "column": "y", "run": "another-run", "final_accuracy": "nan",
+             "factor": "", "leeway": "", "diverged_at": "", "seconds": "1.0"}
+    path = record.write(str(tmp_path / "cells.csv"), [cell], {cell.key: numbers}, {"another-run": other})
+    recorded = record.read(path)
+    assert list(recorded) == ["another-run", record.run_name(cell)] and recorded["another-run"] == other
+    assert record.gather([cell], recorded) == {cell.key: numbers}
+    assert np.isnan(record._numbers(other).final_accuracy) and record._numbers(other).factor is None
+    assert record.not_recorded([cell], recorded) == [] and record.not_recorded([cell], {}) == [cell]
+
+
+def test_a_file_that_is_not_a_record_is_one_line(tmp_path):
+    (tmp_path / "cells.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match=r"cells.csv is not a grid record: its header is \['a', 'b'\], expected "
+                                         r"split,seed,row,column,run,"):
+        record.read(str(tmp_path / "cells.csv"))
 
 
 def test_an_interrupted_cell_resumes(whole, tmp_path, monkeypatch, capsys):
@@ -267,7 +328,7 @@ def test_a_cell_missing_seeds_says_how_many_it_holds_on_a_line_of_its_own_in_the
 
 
 def test_heatmap_data_of_a_trained_grid(whole):
-    (split,) = table.collect(_planned(whole[0])).values()
+    (split,) = _collect(_planned(whole[0])).values()
     data = table.heatmap_data(split, "preset micro")
     attack = [j for j, column in enumerate(split.columns) if column.attack != "none"]
     assert [column.id for column in split.columns] == ["none", "lp", "signflip"]
@@ -289,9 +350,9 @@ def test_heatmap_data_of_a_trained_grid(whole):
 
 def test_the_leeway_is_the_median_over_the_steps_of_gamma_over_the_spread():
     metrics = {"gamma": [np.nan, 2.0, 4.0, 9.0, 1.0], "delta_bar": [np.nan, 1.0, 2.0, 3.0, 0.0]}
-    assert table.median_factor(metrics, "gamma", per="delta_bar") == 2.0  # 2, 2, 3; 1 / 0 skipped
-    assert table.median_factor(metrics, "gamma") == 3.0  # 2, 4, 9, 1
-    assert table.median_factor({"gamma": [1.0]}, "gamma", per="delta_bar") is None
+    assert record.median_factor(metrics, "gamma", per="delta_bar") == 2.0  # 2, 2, 3; 1 / 0 skipped
+    assert record.median_factor(metrics, "gamma") == 3.0  # 2, 4, 9, 1
+    assert record.median_factor({"gamma": [1.0]}, "gamma", per="delta_bar") is None
 
 
 def test_the_momentum_finding_divides_gamma_by_the_spread():
@@ -326,7 +387,8 @@ def test_a_custom_rule_gets_its_row(whole, tmp_path, custom_rule):
 
 def test_a_written_finding_survives_a_new_report(whole, tmp_path):
     paths = _grid(whole[0], tmp_path, plot_only=True)
-    readme = paths[-1]
+    readme = paths[-2]
+    assert readme.endswith("README.md")
     text = open(readme).read()
     assert text.count(report.PLACEHOLDER) == len(findings.QUESTIONS)
     assert text.count(report.WALL_CLOCK_PLACEHOLDER) == 1

@@ -4,10 +4,11 @@ Rouault, ICML 2018) beside today's, every rule under every attack, on i.i.d. and
     settings  the rows (rules, chains, momentum), columns (attacks) and data splits, with their ids
     presets   paper / quick / micro: which cells, and the runs' settings (Figure 4's for paper)
     cells     a cell = (row, column, split, seed) -> one RunConfig; the fixed order and --shard=i/k
-    table     the results on disk: median [min, max] per cell, factors, diverged runs, worst cases,
+    table     the results: median [min, max] per cell, factors, diverged runs, worst cases,
               the heatmap's data and grid.md
     findings  the numbers the findings need, as generated tables
     report    <out_dir>/README.md
+    record    <out_dir>/cells.csv: every finished cell's numbers; a recorded cell is not trained again
     command   the flags, training (`training.run_queue`) and the report
 
 Sharing one grid over k machines, or a job array, on a shared results folder: give every shard the same

@@ -26,8 +26,10 @@ unfinished cells PARTIAL; with nothing on disk it writes nothing (exit 2).
 
 Writes <out_dir> (the paper preset) or <out_dir>/<preset>/ (the others): grid_<split>.png (one heatmap per
 data split, ':' written '-'), grid.md (per split: median [min, max] over the seeds per cell, the factor
-each searching attack used, the diverged runs) and README.md (settings, seeds, machine, training time,
-the findings' blocks to write and their generated numbers).
+each searching attack used, the diverged runs), README.md (settings, seeds, machine, training time,
+the findings' blocks to write and their generated numbers) and cells.csv, the record: every finished cell's
+numbers (record.py). A cell in the record counts as finished even where its run folder is not on disk, and
+is not trained again: a clone of the project reports, and goes on with, a grid published in part.
 """
 
 import os
@@ -37,8 +39,8 @@ import sys
 from absl import flags
 
 from experiments.grid import cells as cells_lib
-from experiments.grid import presets, report, settings, table
-from training import command_line, run_folder, run_queue
+from experiments.grid import presets, record, report, settings, table
+from training import command_line, run_queue
 
 RUN_FLAGS = ("data_dir", "strategy", "replicas")
 
@@ -65,7 +67,8 @@ flags.DEFINE_bool("steal", False, "With --shard=i/k: once its own cells are trai
                   "that no process holds, from the end of their queues (a run folder is locked while trained, so "
                   "no cell is trained twice; leave it off where the results folder's filesystem has no working "
                   "flock).", flag_values=FLAGS)
-flags.DEFINE_bool("plot_only", False, "Train nothing: report the cells on disk (PARTIAL when some are missing).",
+flags.DEFINE_bool("plot_only", False, "Train nothing: report the cells on disk or in <out_dir>'s cells.csv (PARTIAL "
+                  "when some are missing).",
                   flag_values=FLAGS)
 flags.DEFINE_string("results_dir", "results", "Runs go to <results_dir>/grid/<preset>/<run>.", flag_values=FLAGS)
 flags.DEFINE_string("out_dir", os.path.join("docs", "grid"), "The report goes to <out_dir> (paper preset) or "
@@ -134,33 +137,42 @@ def run_grid(preset="quick", rules=None, attacks=None, data=None, seeds=None, sh
     if steal and count == 1 and processes == 1:
         raise ValueError("--steal helps the other shards of a grid: it needs --shard=i/k with k > 1")
     planned = cells_lib.plan(preset, rows, columns, splits, results_dir, data_dir, **run_options)
+    target = output_dir(out_dir, preset.name)
+    recorded = record.read(record.path(target))
+    label = "grid" if count == 1 else f"grid {index}/{count}"
+    if recorded and not plot_only:
+        print(f"[{label}] {len(planned) - len(record.not_recorded(planned, recorded))} of the {len(planned)} cells "
+              f"are in {record.path(target)}: not trained again", flush=True)
     if processes > 1 and not plot_only:
         run_queue.check_all(cell.config for cell in planned)  # a bad setting fails here, not once per shard
         train_in_processes(shard_commands(processes, shard_args))
     elif not plot_only:
-        label = "grid" if count == 1 else f"grid {index}/{count}"
         if steal:  # count > 1 (checked above)
-            run_queue.train_all(cells_lib.stealing_order(planned, index, count), label, noun=("cell", "cells"),
-                                shared_by=count)
+            queue = cells_lib.stealing_order(planned, index, count)
+            run_queue.train_all(record.not_recorded(queue, recorded), label, noun=("cell", "cells"), shared_by=count)
         else:
-            mine = cells_lib.shard(planned, index, count)
-            run_queue.train_all(cells_lib.training_order(mine), label, noun=("cell", "cells"))
+            mine = cells_lib.training_order(cells_lib.shard(planned, index, count))
+            run_queue.train_all(record.not_recorded(mine, recorded), label, noun=("cell", "cells"))
         if count > 1:
             print(f"[{label}] this shard is done; the report is written once every shard is done (--plot_only)",
                   flush=True)
             return []
-    if not table.anything_on_disk(planned):
-        raise ValueError(f"no cell of this grid is finished under {cells_lib.results_dir(results_dir, preset.name)}; "
-                         "nothing to report (check --results_dir and --preset)")
-    return write_report(preset, planned, rows, columns, splits, output_dir(out_dir, preset.name),
-                        command or command_text(preset.name, rules, attacks, data, seeds))
+    numbers = record.gather(planned, recorded)
+    if not numbers:
+        raise ValueError(f"no cell of this grid is finished under {cells_lib.results_dir(results_dir, preset.name)} "
+                         f"or recorded in {record.path(target)}; nothing to report (check --results_dir, --out_dir "
+                         "and --preset)")
+    return write_report(preset, planned, rows, columns, splits, target,
+                        command or command_text(preset.name, rules, attacks, data, seeds), numbers, recorded)
 
 
-def write_report(preset, planned, rows, columns, splits, target, command):
-    """The heatmaps, grid.md and README.md of the planned cells on disk, into `target`."""
+def write_report(preset, planned, rows, columns, splits, target, command, numbers, recorded):
+    """The heatmaps, grid.md, README.md and the record (cells.csv) of the planned cells into `target`;
+    `numbers`: {cell key: `record.Numbers`} of the finished cells (`record.gather`), `recorded`: the record
+    read before (its rows of other cells are kept)."""
     from plots.grid_plot import plot_grid
 
-    tables = table.collect(planned)
+    tables = table.collect(planned, numbers)
     preset_line = preset.describe()
     os.makedirs(target, exist_ok=True)
     paths, heatmaps = [], {}
@@ -170,12 +182,12 @@ def write_report(preset, planned, rows, columns, splits, target, command):
     paths.append(os.path.join(target, "grid.md"))
     with open(paths[-1], "w", encoding="utf-8") as file:
         file.write(table.grid_markdown(tables, preset_line))
-    finished = [cell for cell in planned if cell.state().finished]
-    seconds = sum(run_folder.time_trained(cell.run_dir)[1] for cell in finished)
+    seconds = sum(found.seconds for found in numbers.values())
     all_rows = list(dict.fromkeys(cell.row for cell in planned))
     all_columns = list(dict.fromkeys(cell.column for cell in planned))
     paths.append(report.write(os.path.join(target, "README.md"), tables, heatmaps, preset_line, all_rows, all_columns,
-                              splits, command, run_queue.machine(), seconds, len(finished), len(planned)))
+                              splits, command, run_queue.machine(), seconds, len(numbers), len(planned)))
+    paths.append(record.write(record.path(target), planned, numbers, recorded))
     if any(split_table.partial for split_table in tables.values()):
         print("[grid] PARTIAL: some cells are missing or unfinished", flush=True)
     print("[grid] wrote " + ", ".join(paths), flush=True)

@@ -1,6 +1,6 @@
-"""The grid's results from the runs on disk: per cell the final test accuracy over the seeds, the factor a
-searching attack used, the diverged runs; per row its worst case over the attacks; the heatmap's data and
-the markdown of `grid.md`.
+"""The grid's results, from each finished run's numbers (`record.Numbers`: its run on disk, or the published
+record): per cell the final test accuracy over the seeds, the factor a searching attack used, the diverged
+runs; per row its worst case over the attacks; the heatmap's data and the markdown of `grid.md`.
 
 - A cell's value is the median, over its finished seeds, of each run's last evaluated test accuracy (a run
   stopped diverged counts with the accuracy it was evaluated at when it stopped: its parameters are not
@@ -21,8 +21,6 @@ Plain Python and NumPy (no TensorFlow).
 import dataclasses
 
 import numpy as np
-
-from training import run_folder
 
 NO_ATTACK = "none"
 STARRED = "* over the row's cells in so far"  # the legend of a worst case marked by `SplitTable.worst_text`
@@ -124,28 +122,9 @@ class SplitTable:
         return [row for _, row in sorted(enumerate(self.rows), key=key)]
 
 
-def final_accuracy(metrics):
-    """The last evaluated test accuracy of a run's metrics (NaN when none)."""
-    accuracy = np.asarray(metrics["accuracy"], dtype=float)
-    evaluated = accuracy[~np.isnan(accuracy)]
-    return float(evaluated[-1]) if evaluated.size else float("nan")
-
-
-def median_factor(metrics, name, per=None):
-    """The median over the steps of the logged column `name`, or of `name` / `per` step by step (NaN
-    rows, the steps without attack, skipped); None when the run does not log them."""
-    if not name or name not in metrics or (per is not None and per not in metrics):
-        return None
-    values = np.asarray(metrics[name], dtype=float)
-    if per is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = values / np.asarray(metrics[per], dtype=float)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else None
-
-
-def collect(cells):
-    """{split: SplitTable} from the planned cells (`cells.plan`) and their runs on disk."""
+def collect(cells, numbers):
+    """{split: SplitTable} from the planned cells (`cells.plan`) and `numbers`, {cell key: `record.Numbers`}
+    of those finished (`record.gather`: their runs on disk, or the record)."""
     tables = {}
     for cell in cells:
         table = tables.get(cell.split)
@@ -159,27 +138,21 @@ def collect(cells):
             table.columns.append(cell.column)
         result = table.cells.setdefault((cell.row.id, cell.column.id), CellResult(cell.row, cell.column, ()))
         result.seeds += (cell.seed,)
-        state = cell.state()
-        if not state.finished:
-            result.incomplete[cell.seed] = state.status
+        found = numbers.get(cell.key)
+        if found is None:
+            result.incomplete[cell.seed] = cell.state().status
             continue
-        metrics = run_folder.read_metrics(cell.run_dir)
-        result.finals[cell.seed] = final_accuracy(metrics)
-        result.factors[cell.seed] = median_factor(metrics, cell.column.factor)
+        result.finals[cell.seed] = found.final_accuracy
+        result.factors[cell.seed] = found.factor
         if cell.column.spread:
-            result.leeways[cell.seed] = median_factor(metrics, cell.column.factor, per=cell.column.spread)
-        if state.diverged_at is not None:
-            result.diverged[cell.seed] = state.diverged_at
+            result.leeways[cell.seed] = found.leeway
+        if found.diverged_at is not None:
+            result.diverged[cell.seed] = found.diverged_at
     for table in tables.values():
         table.seeds = tuple(sorted(table.seeds))
         none_first = sorted(table.columns, key=lambda column: column.attack != NO_ATTACK)
         table.columns[:] = none_first
     return tables
-
-
-def anything_on_disk(cells):
-    """Whether any planned cell has a finished run on disk."""
-    return any(cell.state().finished for cell in cells)
 
 
 def percent(value):
