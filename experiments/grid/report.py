@@ -86,7 +86,8 @@ def write(path, tables, heatmaps, preset_line, rows, columns, splits, command, m
         lines += ["**PARTIAL: some cells are missing or unfinished (see [grid.md](grid.md)).**", ""]
     lines += ["## Heatmaps", "", "The median final test accuracy over the seeds in each cell; the rows sorted by "
               "their worst case over the attacks (the last column). Every number, with its min and max over the "
-              "seeds, the factor each searching attack used, and the diverged runs: [grid.md](grid.md).", ""]
+              "seeds, the factor each searching attack used, and the diverged runs: [grid.md](grid.md); each run's "
+              "numbers, one line per cell and seed: [cells.csv](cells.csv).", ""]
     lines += [f"![{split}]({name})" for split, name in heatmaps.items()] + [""]
     lines += ["## Findings", ""]
     generated = findings.sections(tables)
