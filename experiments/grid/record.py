@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from experiments.paper import claims
 from training import run_folder
 
 FILE_NAME = "cells.csv"
@@ -37,9 +38,8 @@ class Numbers:
 
 
 def final_accuracy(metrics):
-    """The last evaluated test accuracy of a run's metrics (NaN when none)."""
-    accuracy = np.asarray(metrics["accuracy"], dtype=float)
-    evaluated = accuracy[~np.isnan(accuracy)]
+    """The last evaluated test accuracy of a run's metrics (NaN when none; `claims.final_accuracy` raises)."""
+    _, evaluated = claims.evaluations(metrics)
     return float(evaluated[-1]) if evaluated.size else float("nan")
 
 
@@ -69,7 +69,7 @@ def from_run(cell):
 
 
 def run_name(cell):
-    return os.path.basename(cell.run_dir)
+    return cell.config.resolved_run_name()
 
 
 def gather(cells, recorded):
@@ -77,8 +77,9 @@ def gather(cells, recorded):
     numbers = {}
     for cell in cells:
         found = from_run(cell)
-        if found is None and run_name(cell) in recorded:
-            found = _numbers(recorded[run_name(cell)])
+        row = recorded.get(run_name(cell)) if found is None else None
+        if row is not None:
+            found = _numbers(row)
         if found is not None:
             numbers[cell.key] = found
     return numbers
